@@ -45,7 +45,8 @@ struct AgentDecision // agent.approve | agent.reject
     QString agentId;
     bool approve = true;
 };
-using Request = std::variant<CommandSend, SessionStart, SessionControl, OrgBroadcast, AgentsBroadcast, AgentDecision>;
+using Request =
+    std::variant<CommandSend, SessionStart, SessionControl, OrgBroadcast, AgentsBroadcast, AgentDecision>;
 struct RequestMessage
 {
     QString requestId; // required on the admin stream
@@ -60,8 +61,8 @@ QByteArray encodeRequest(const RequestMessage &message);
 QByteArray encodeSnapshot(const QList<AgentInfo> &agents, const QList<OrgInfo> &orgs,
                           const QList<CommandInfo> &commands, const QDateTime &now);
 QByteArray encodeAgentUpdated(const AgentInfo &agent);       // {"type":"agent.updated","agent":{...}}
-QByteArray encodeAgentRemoved(const QString &agentId);        // {"type":"agent.removed","agentId"}
-QByteArray encodeOrgUpdated(const OrgInfo &org);              // {"type":"org.updated","org":{...}}
-QByteArray encodeCommandUpdated(const CommandInfo &command);  // {"type":"command.updated","command":{...}}
+QByteArray encodeAgentRemoved(const QString &agentId);       // {"type":"agent.removed","agentId"}
+QByteArray encodeOrgUpdated(const OrgInfo &org);             // {"type":"org.updated","org":{...}}
+QByteArray encodeCommandUpdated(const CommandInfo &command); // {"type":"command.updated","command":{...}}
 
 } // namespace switchboard::protocol::admin

@@ -14,9 +14,14 @@ std::optional<Action> actionFromName(QStringView name);
 bool isSessionLifecycleAction(Action action); // the four session actions
 
 // Validates a command payload for an action and fills StreamSpace's defaults (start_session:
-// memory 2Gi, cpu 1000m, persistentHome true). start_session needs sessionId, user, template;
-// the other session actions need sessionId; stream_logs needs sessionId (tailLines optional).
+// namespace streamspace, memory 2Gi, cpu 1000m, persistentHome true; idleTimeout and tags kept
+// when given). start_session needs sessionId, user, template; stop/hibernate/wake need sessionId
+// (namespace defaults to streamspace); stream_logs needs sessionId (tailLines 0..100000, default
+// 100); stop_logs needs sessionId. Unknown fields are dropped. Errors name fields under "payload"
+// (e.g. "payload.sessionId").
 Decoded<QJsonObject> normalizeCommandPayload(Action action, const QJsonObject &payload);
+// Same, naming fields under `path` instead (e.g. "payload.payload" inside an agent frame).
+Decoded<QJsonObject> normalizeCommandPayload(Action action, const QJsonObject &payload, const QString &path);
 
 // ---- agent -> server ----
 enum class ReportedStatus { Online, Draining };

@@ -50,7 +50,7 @@ Decoded<SessionEvent> decodeSessionEvent(const QJsonObject &object, const QDateT
 // ---- client -> server ----
 struct Subscribe
 {
-    QString userId;    // exactly one of userId / sessionId
+    QString userId; // exactly one of userId / sessionId
     QString sessionId;
 };
 struct Unsubscribe
@@ -81,7 +81,8 @@ struct OrgMetrics
     int repositories = 0;
     int templates = 0;
 };
-QByteArray encodeSessionsUpdate(const QString &orgId, const QList<SessionInfo> &sessions, const QDateTime &now);
+QByteArray encodeSessionsUpdate(const QString &orgId, const QList<SessionInfo> &sessions,
+                                const QDateTime &now);
 QByteArray encodeMetricsUpdate(const QString &orgId, const OrgMetrics &metrics, const QDateTime &now);
 // {"type":"org.broadcast","orgId","timestamp","data"}
 QByteArray encodeOrgBroadcast(const QString &orgId, const QJsonValue &data, const QDateTime &now);

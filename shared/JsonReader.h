@@ -29,6 +29,8 @@ public:
     QJsonObject optionalObject(const QString &key);
     QJsonArray optionalArray(const QString &key);
     QStringList optionalStringList(const QString &key, qsizetype maxItems = 256, qsizetype maxLength = 4096);
+    // An RFC 3339 string (see parseTimestamp); invalid QDateTime when absent or null.
+    QDateTime optionalTimestamp(const QString &key);
     bool has(const QString &key) const;
 
     // Records a value problem found by the caller (e.g. an enum out of range).

@@ -51,8 +51,16 @@ template<class T>
 class Decoded
 {
 public:
-    Decoded(T value) : m_value(std::in_place_index<0>, std::move(value)) {}
-    Decoded(Error error) : m_value(std::in_place_index<1>, std::move(error)) {}
+    // Default-constructed = an Internal error; lets QFuture/QList hold results.
+    Decoded()
+        : m_value(std::in_place_index<1>, Error{ErrorCode::Internal, QStringLiteral("no result"), {}, {}})
+    {}
+    Decoded(T value)
+        : m_value(std::in_place_index<0>, std::move(value))
+    {}
+    Decoded(Error error)
+        : m_value(std::in_place_index<1>, std::move(error))
+    {}
     bool ok() const { return m_value.index() == 0; }
     explicit operator bool() const { return ok(); }
     const T &value() const & { return std::get<0>(m_value); }
@@ -76,5 +84,10 @@ std::optional<QDateTime> parseTimestamp(QStringView text);
 
 // Compact UTF-8 JSON of an object: the one way every side serialises a frame.
 QByteArray toJsonBytes(const QJsonObject &object);
+
+// Marks success for operations that return no value: Decoded<Done>.
+struct Done
+{
+};
 
 } // namespace switchboard::protocol

@@ -1,0 +1,304 @@
+#include "AdminProtocol.h"
+
+#include "JsonReader.h"
+#include "JsonWriter.h"
+#include "WireSupport.h"
+
+#include <QJsonArray>
+
+#include <algorithm>
+#include <array>
+
+using namespace Qt::StringLiterals;
+
+namespace switchboard::protocol::admin {
+
+namespace {
+
+using detail::JsonWriter;
+using detail::Overloaded;
+using detail::readEnum;
+
+constexpr qsizetype kMaxIdLength = 256;
+constexpr qsizetype kMaxRequestIdLength = 128;
+constexpr qsizetype kMaxMessageLength = 4096;
+
+// Size of `value` as it would appear inside a frame, for values that are not objects too.
+qsizetype encodedSize(const QJsonValue &value)
+{
+    static constexpr qsizetype kWrapper = sizeof(R"({"v":})") - 1;
+    return toJsonBytes(QJsonObject{{u"v"_s, value}}).size() - kWrapper;
+}
+
+QString sessionControlName(agent::Action action)
+{
+    switch (action) {
+    case agent::Action::HibernateSession:
+        return u"session.hibernate"_s;
+    case agent::Action::WakeSession:
+        return u"session.wake"_s;
+    case agent::Action::StopSession:
+    case agent::Action::StartSession:
+    case agent::Action::StreamLogs:
+    case agent::Action::StopLogs:
+        break;
+    }
+    return u"session.stop"_s;
+}
+
+std::optional<agent::Action> sessionControlAction(QStringView type)
+{
+    if (type == "session.stop"_L1)
+        return agent::Action::StopSession;
+    if (type == "session.hibernate"_L1)
+        return agent::Action::HibernateSession;
+    if (type == "session.wake"_L1)
+        return agent::Action::WakeSession;
+    return std::nullopt;
+}
+
+// Reads the fields of one request type; `reader` already holds the top-level object.
+Decoded<Request> readRequest(const QString &type, const QJsonObject &object, JsonReader &reader)
+{
+    if (type == "command.send"_L1) {
+        CommandSend command;
+        command.agentId = reader.requiredString(u"agentId"_s, 1, kMaxIdLength);
+        command.action = readEnum(reader, u"action"_s, agent::Action::StartSession, true,
+                                  &agent::actionFromName, "action"_L1);
+        const QJsonObject payload = reader.optionalObject(u"payload"_s);
+        if (!reader.ok())
+            return reader.error();
+        Decoded<QJsonObject> normalized =
+            agent::normalizeCommandPayload(command.action, payload, u"payload"_s);
+        if (!normalized)
+            return normalized.error();
+        command.payload = std::move(normalized).value();
+        return Request(std::move(command));
+    }
+    if (type == "session.start"_L1) {
+        SessionStart start;
+        start.orgId = reader.requiredString(u"orgId"_s, 1, kMaxIdLength);
+        start.userId = reader.requiredString(u"userId"_s, 1, kMaxIdLength);
+        start.templateName = reader.requiredString(u"template"_s, 1, kMaxIdLength);
+        start.agentId = reader.optionalString(u"agentId"_s, {}, kMaxIdLength);
+        start.memory = reader.optionalString(u"memory"_s, {}, 64);
+        start.cpu = reader.optionalString(u"cpu"_s, {}, 64);
+        if (!reader.ok())
+            return reader.error();
+        if (start.memory.isEmpty())
+            start.memory = u"2Gi"_s;
+        if (start.cpu.isEmpty())
+            start.cpu = u"1000m"_s;
+        return Request(std::move(start));
+    }
+    if (const std::optional<agent::Action> action = sessionControlAction(type)) {
+        SessionControl control{*action, reader.requiredString(u"sessionId"_s, 1, kMaxIdLength)};
+        if (!reader.ok())
+            return reader.error();
+        return Request(std::move(control));
+    }
+    if (type == "org.broadcast"_L1) {
+        OrgBroadcast broadcast;
+        broadcast.orgId = reader.requiredString(u"orgId"_s, 1, kMaxIdLength);
+        if (reader.ok() && !reader.has(u"data"_s))
+            reader.fail(ErrorCode::MissingField, u"data"_s, u"required value is missing"_s);
+        if (!reader.ok())
+            return reader.error();
+        broadcast.data = object.value("data"_L1);
+        if (encodedSize(broadcast.data) > browser::kMaxEventDataBytes) {
+            return Error{ErrorCode::InvalidValue,
+                         u"data exceeds "_s + QString::number(browser::kMaxEventDataBytes) + u" bytes"_s,
+                         u"data"_s,
+                         {}};
+        }
+        return Request(std::move(broadcast));
+    }
+    if (type == "agents.broadcast"_L1) {
+        AgentsBroadcast broadcast;
+        broadcast.message = reader.requiredString(u"message"_s, 1, kMaxMessageLength);
+        broadcast.excludeAgentId = reader.optionalString(u"excludeAgentId"_s, {}, kMaxIdLength);
+        broadcast.shutdown = reader.optionalBool(u"shutdown"_s, false);
+        if (!reader.ok())
+            return reader.error();
+        return Request(std::move(broadcast));
+    }
+    if (type == "agent.approve"_L1 || type == "agent.reject"_L1) {
+        AgentDecision decision{reader.requiredString(u"agentId"_s, 1, kMaxIdLength),
+                               type == "agent.approve"_L1};
+        if (!reader.ok())
+            return reader.error();
+        return Request(std::move(decision));
+    }
+    return Error{ErrorCode::UnknownType, u"type: unknown request type \""_s + type + u'"', u"type"_s, {}};
+}
+
+bool isRequestType(QStringView type)
+{
+    static constexpr std::array kTypes{
+        "command.send"_L1,      "session.start"_L1, "session.stop"_L1,
+        "session.hibernate"_L1, "session.wake"_L1,  "org.broadcast"_L1,
+        "agents.broadcast"_L1,  "agent.approve"_L1, "agent.reject"_L1,
+    };
+    return std::find(kTypes.begin(), kTypes.end(), type) != kTypes.end();
+}
+
+Error withRequestId(Error error, const QString &requestId)
+{
+    error.requestId = requestId;
+    return error;
+}
+
+} // namespace
+
+QString requestTypeName(const Request &request)
+{
+    return std::visit(Overloaded{
+                          [](const CommandSend &) { return u"command.send"_s; },
+                          [](const SessionStart &) { return u"session.start"_s; },
+                          [](const SessionControl &control) { return sessionControlName(control.action); },
+                          [](const OrgBroadcast &) { return u"org.broadcast"_s; },
+                          [](const AgentsBroadcast &) { return u"agents.broadcast"_s; },
+                          [](const AgentDecision &decision) {
+                              return decision.approve ? u"agent.approve"_s : u"agent.reject"_s;
+                          },
+                      },
+                      request);
+}
+
+Decoded<RequestMessage> decodeRequest(QByteArrayView json)
+{
+    const Decoded<QJsonObject> parsed = parseObject(json);
+    if (!parsed)
+        return parsed.error();
+    const QJsonObject &object = parsed.value();
+
+    const QJsonValue rawRequestId = object.value("requestId"_L1);
+    const QString echoId = rawRequestId.isString() && rawRequestId.toString().size() <= kMaxRequestIdLength
+                               ? rawRequestId.toString()
+                               : QString();
+
+    JsonReader reader(object);
+    const QString type = reader.requiredString(u"type"_s, 0, 64);
+    if (!reader.ok())
+        return withRequestId(reader.error(), echoId);
+    if (!isRequestType(type)) {
+        return Error{ErrorCode::UnknownType, u"type: unknown request type \""_s + type + u'"', u"type"_s,
+                     echoId};
+    }
+    RequestMessage message;
+    message.requestId = reader.requiredString(u"requestId"_s, 1, kMaxRequestIdLength);
+    if (!reader.ok())
+        return withRequestId(reader.error(), echoId);
+    Decoded<Request> request = readRequest(type, object, reader);
+    if (!request)
+        return withRequestId(request.error(), echoId);
+    message.request = std::move(request).value();
+    return message;
+}
+
+QByteArray encodeRequest(const RequestMessage &message)
+{
+    QJsonObject object{
+        {u"type"_s, requestTypeName(message.request)},
+        {u"requestId"_s, message.requestId},
+    };
+    std::visit(Overloaded{
+                   [&](const CommandSend &command) {
+                       object.insert("agentId"_L1, command.agentId);
+                       object.insert("action"_L1, agent::actionName(command.action));
+                       object.insert("payload"_L1, command.payload);
+                   },
+                   [&](const SessionStart &start) {
+                       object.insert("orgId"_L1, start.orgId);
+                       object.insert("userId"_L1, start.userId);
+                       object.insert("template"_L1, start.templateName);
+                       if (!start.agentId.isEmpty())
+                           object.insert("agentId"_L1, start.agentId);
+                       if (!start.memory.isEmpty())
+                           object.insert("memory"_L1, start.memory);
+                       if (!start.cpu.isEmpty())
+                           object.insert("cpu"_L1, start.cpu);
+                   },
+                   [&](const SessionControl &control) { object.insert("sessionId"_L1, control.sessionId); },
+                   [&](const OrgBroadcast &broadcast) {
+                       object.insert("orgId"_L1, broadcast.orgId);
+                       object.insert("data"_L1, broadcast.data);
+                   },
+                   [&](const AgentsBroadcast &broadcast) {
+                       object.insert("message"_L1, broadcast.message);
+                       if (!broadcast.excludeAgentId.isEmpty())
+                           object.insert("excludeAgentId"_L1, broadcast.excludeAgentId);
+                       object.insert("shutdown"_L1, broadcast.shutdown);
+                   },
+                   [&](const AgentDecision &decision) { object.insert("agentId"_L1, decision.agentId); },
+               },
+               message.request);
+    return toJsonBytes(object);
+}
+
+// ---- server -> admin ----
+
+namespace {
+
+template<class Record>
+void writeRecords(JsonWriter &writer, QLatin1StringView name, const QList<Record> &records)
+{
+    writer.key(name);
+    writer.beginArray();
+    for (const Record &record : records)
+        writer.value(record.toJson());
+    writer.endArray();
+}
+
+QByteArray delta(QLatin1StringView type, QLatin1StringView name, const QJsonObject &record)
+{
+    JsonWriter writer(128 + record.size() * 48);
+    writer.beginObject();
+    writer.field("type"_L1, type);
+    writer.field(name, record);
+    writer.endObject();
+    return writer.take();
+}
+
+} // namespace
+
+QByteArray encodeSnapshot(const QList<AgentInfo> &agents, const QList<OrgInfo> &orgs,
+                          const QList<CommandInfo> &commands, const QDateTime &now)
+{
+    JsonWriter writer(256 + agents.size() * 512 + orgs.size() * 64 + commands.size() * 512);
+    writer.beginObject();
+    writer.field("type"_L1, "snapshot"_L1);
+    writer.timestampField("timestamp"_L1, now);
+    writeRecords(writer, "agents"_L1, agents);
+    writeRecords(writer, "orgs"_L1, orgs);
+    writeRecords(writer, "commands"_L1, commands);
+    writer.endObject();
+    return writer.take();
+}
+
+QByteArray encodeAgentUpdated(const AgentInfo &agentInfo)
+{
+    return delta("agent.updated"_L1, "agent"_L1, agentInfo.toJson());
+}
+
+QByteArray encodeAgentRemoved(const QString &agentId)
+{
+    JsonWriter writer(64);
+    writer.beginObject();
+    writer.field("type"_L1, "agent.removed"_L1);
+    writer.field("agentId"_L1, agentId);
+    writer.endObject();
+    return writer.take();
+}
+
+QByteArray encodeOrgUpdated(const OrgInfo &org)
+{
+    return delta("org.updated"_L1, "org"_L1, org.toJson());
+}
+
+QByteArray encodeCommandUpdated(const CommandInfo &command)
+{
+    return delta("command.updated"_L1, "command"_L1, command.toJson());
+}
+
+} // namespace switchboard::protocol::admin
