@@ -1,0 +1,515 @@
+#include "net/HttpFront.h"
+
+#include "net/HttpResponse.h"
+#include "net/NetLogging.h"
+
+#include <QTcpSocket>
+#include <QWebSocket>
+
+#include <algorithm>
+
+#ifdef Q_OS_UNIX
+#include <sys/socket.h>
+#endif
+
+using namespace Qt::StringLiterals;
+using namespace std::chrono_literals;
+
+namespace switchboard {
+
+namespace {
+
+constexpr QByteArrayView kEndOfHead = "\r\n\r\n";
+
+constexpr std::chrono::milliseconds kAcceptRetryDelay = 100ms;
+
+// Extra time for QWebSocketServer to finish a handshake we handed over before the sweep gives up.
+constexpr std::chrono::milliseconds kUpgradeGrace = 1s;
+
+QString peerKeyOf(const QHostAddress &address, quint16 port)
+{
+    return address.toString() + u'|' + QString::number(port);
+}
+
+bool hasToken(const QList<QByteArray> &values, QByteArrayView token)
+{
+    for (const QByteArray &value : values) {
+        for (const QByteArray &item : value.split(',')) {
+            if (item.trimmed().compare(token, Qt::CaseInsensitive) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+// RFC 6455 4.2.1 requirements of the opening handshake; empty when they are met.
+QString webSocketHandshakeProblem(const HttpRequest &request)
+{
+    if (request.version != "HTTP/1.1")
+        return u"WebSocket upgrades need HTTP/1.1"_s;
+    if (!hasToken(request.headerValues("Connection"), "upgrade"))
+        return u"WebSocket upgrade without Connection: Upgrade"_s;
+    if (request.header("Sec-WebSocket-Version") != "13")
+        return u"unsupported Sec-WebSocket-Version (13 expected)"_s;
+    const QByteArray key = request.header("Sec-WebSocket-Key");
+    const auto decoded = QByteArray::fromBase64Encoding(key, QByteArray::AbortOnBase64DecodingErrors);
+    if (key.size() != 24 || !decoded || decoded.decoded.size() != 16)
+        return u"missing or invalid Sec-WebSocket-Key"_s;
+    return {};
+}
+
+std::chrono::milliseconds sweepIntervalFor(std::chrono::milliseconds timeout)
+{
+    return std::clamp(timeout / 4, std::chrono::milliseconds(25), std::chrono::milliseconds(1000));
+}
+
+} // namespace
+
+// --- handles -------------------------------------------------------------------------------------
+
+HttpResponder::HttpResponder(HttpFront *front, QTcpSocket *socket)
+    : m_front(front)
+    , m_socket(socket)
+{}
+
+void HttpResponder::respond(int status, const QByteArray &body, const QByteArray &contentType,
+                            const HttpHeaderList &extraHeaders) const
+{
+    if (m_front && m_socket)
+        m_front->respond(m_socket, status, body, contentType, extraHeaders);
+}
+
+bool HttpResponder::isPending() const
+{
+    return m_front && m_socket && m_front->isInPhase(m_socket, HttpFront::Phase::AwaitingResponse);
+}
+
+UpgradeDecision::UpgradeDecision(HttpFront *front, QTcpSocket *socket)
+    : m_front(front)
+    , m_socket(socket)
+{}
+
+void UpgradeDecision::accept(const QVariant &context) const
+{
+    if (m_front && m_socket)
+        m_front->acceptUpgrade(m_socket, context);
+}
+
+void UpgradeDecision::reject(int status, const QByteArray &jsonBody, const HttpHeaderList &extraHeaders) const
+{
+    if (m_front && m_socket)
+        m_front->rejectUpgrade(m_socket, status, jsonBody, extraHeaders);
+}
+
+bool UpgradeDecision::isPending() const
+{
+    return m_front && m_socket && m_front->isInPhase(m_socket, HttpFront::Phase::AwaitingDecision);
+}
+
+// --- HttpFront -----------------------------------------------------------------------------------
+
+HttpFront::HttpFront(HttpHandler *handler, const HttpLimits &limits, QObject *parent)
+    : QObject(parent)
+    , m_handler(handler)
+    , m_limits(limits)
+    , m_webSockets(u"switchboard"_s, QWebSocketServer::NonSecureMode)
+{
+    m_server.setListenBacklogSize(m_limits.listenBacklog);
+    m_server.setMaxPendingConnections(m_limits.listenBacklog);
+    m_webSockets.setMaxPendingConnections(m_limits.maxPendingWebSockets);
+    m_webSockets.setHandshakeTimeout(m_limits.handshakeTimeout);
+    m_sweepTimer.setInterval(sweepIntervalFor(m_limits.handshakeTimeout));
+    m_sweepTimer.setTimerType(Qt::CoarseTimer);
+
+    connect(&m_server, &QTcpServer::newConnection, this, &HttpFront::acceptConnections);
+    connect(&m_webSockets, &QWebSocketServer::newConnection, this, &HttpFront::acceptWebSockets);
+    connect(&m_sweepTimer, &QTimer::timeout, this, &HttpFront::sweep);
+    // QTcpServer pauses accepting after a hard accept error (e.g. out of file descriptors) and
+    // would never resume on its own; retry shortly instead of going deaf.
+    connect(&m_server, &QTcpServer::acceptError, this, [this](QAbstractSocket::SocketError error) {
+        qCWarning(lcHttp) << "accepting a connection failed:" << error << m_server.errorString();
+        QTimer::singleShot(kAcceptRetryDelay, this, [this] {
+            if (m_server.isListening())
+                m_server.resumeAccepting();
+        });
+    });
+    connect(&m_webSockets, &QWebSocketServer::serverError, this, [this](QWebSocketProtocol::CloseCode code) {
+        qCDebug(lcHttp) << "WebSocket handshake failed:" << code << m_webSockets.errorString();
+    });
+}
+
+HttpFront::~HttpFront()
+{
+    // The sockets outlive this object's members for a moment (they are children of m_server):
+    // make sure none of their signals reaches a half-destroyed front.
+    for (auto it = m_connections.cbegin(); it != m_connections.cend(); ++it)
+        QObject::disconnect(it.key(), nullptr, this, nullptr);
+    m_connections.clear();
+    m_upgrading.clear();
+}
+
+bool HttpFront::listen(const QHostAddress &address, quint16 port)
+{
+    if (!m_server.listen(address, port)) {
+        qCWarning(lcHttp) << "cannot listen on" << address << port << m_server.errorString();
+        return false;
+    }
+    qCInfo(lcHttp) << "listening on" << m_server.serverAddress() << m_server.serverPort();
+    return true;
+}
+
+quint16 HttpFront::serverPort() const
+{
+    return m_server.serverPort();
+}
+
+QHostAddress HttpFront::serverAddress() const
+{
+    return m_server.serverAddress();
+}
+
+QString HttpFront::errorString() const
+{
+    return m_server.errorString();
+}
+
+void HttpFront::stopListening()
+{
+    m_server.close();
+}
+
+int HttpFront::pendingCount() const
+{
+    return int(m_connections.size());
+}
+
+void HttpFront::acceptConnections()
+{
+    while (QTcpSocket *socket = m_server.nextPendingConnection()) {
+        // Bounds what a client can make us buffer while we peek at its head or wait for the
+        // handler; TCP flow control holds back the rest.
+        socket->setReadBufferSize(m_limits.maxHeaderBytes);
+        Connection connection;
+        connection.deadline = QDeadlineTimer(m_limits.handshakeTimeout, Qt::CoarseTimer);
+        connection.peerKey = peerKeyOf(socket->peerAddress(), socket->peerPort());
+        m_connections.insert(socket, connection);
+
+        connect(socket, &QTcpSocket::readyRead, this, [this, socket] { onReadyRead(socket); });
+        connect(socket, &QTcpSocket::bytesWritten, this, [this, socket] { onBytesWritten(socket); });
+        connect(socket, &QTcpSocket::disconnected, this, [this, socket] {
+            if (m_connections.contains(socket)) {
+                forget(socket);
+                socket->deleteLater();
+            }
+        });
+        // Captures the pointer value only: at `destroyed` time it must not be dereferenced.
+        connect(socket, &QObject::destroyed, this, [this, socket] { onDestroyed(socket); });
+        if (socket->bytesAvailable() > 0)
+            onReadyRead(socket);
+    }
+    ensureSweeping();
+}
+
+void HttpFront::onReadyRead(QTcpSocket *socket)
+{
+    const auto it = m_connections.constFind(socket);
+    if (it == m_connections.cend())
+        return;
+    switch (it->phase) {
+    case Phase::ReadingHead:
+        readHead(socket);
+        break;
+    case Phase::ReadingBody:
+        readBody(socket);
+        break;
+    case Phase::Closing:
+        socket->readAll(); // drain what the client still sends so that closing does not reset
+        break;
+    case Phase::AwaitingResponse:
+    case Phase::AwaitingDecision:
+    case Phase::Upgrading:
+        break; // left in the buffer (bounded by the read buffer size)
+    }
+}
+
+void HttpFront::readHead(QTcpSocket *socket)
+{
+    const qint64 available = socket->bytesAvailable();
+    const QByteArray peeked = socket->peek(std::min<qint64>(available, m_limits.maxHeaderBytes));
+    const qsizetype end = peeked.indexOf(kEndOfHead);
+    if (end < 0) {
+        if (available >= m_limits.maxHeaderBytes)
+            fail(socket, 431, u"request head is larger than %1 bytes"_s.arg(m_limits.maxHeaderBytes));
+        return;
+    }
+    const qsizetype headSize = end + kEndOfHead.size();
+    auto parsed = HttpRequest::parseHead(QByteArrayView(peeked).first(headSize), m_limits.maxHeaderBytes);
+    if (!parsed) {
+        const bool tooLarge = parsed.error().code == protocol::ErrorCode::FrameTooLarge;
+        fail(socket, tooLarge ? 431 : 400, parsed.error().message);
+        return;
+    }
+    HttpRequest request = std::move(parsed).value();
+    request.peerAddress = socket->peerAddress();
+    request.peerPort = socket->peerPort();
+
+    Connection &connection = m_connections[socket];
+    if (request.isWebSocketUpgrade()) {
+        if (const QString problem = webSocketHandshakeProblem(request); !problem.isEmpty()) {
+            // Checked here so that the client gets an answer; QWebSocketServer would just close.
+            const bool badVersion = request.header("Sec-WebSocket-Version") != "13";
+            fail(socket, badVersion ? 426 : 400, problem,
+                 badVersion ? HttpHeaderList{{"Sec-WebSocket-Version", "13"}} : HttpHeaderList{});
+            return;
+        }
+        // The head stays in the socket's buffer: QWebSocketServer reads it on accept.
+        connection.phase = Phase::AwaitingDecision;
+        connection.deadline = QDeadlineTimer(QDeadlineTimer::Forever);
+        connection.request = request;
+        qCDebug(lcHttp) << "upgrade request" << request.path << "from" << request.peerAddress;
+        m_handler->handleUpgradeRequest(request, UpgradeDecision(this, socket));
+        return;
+    }
+
+    socket->skip(headSize);
+    if (request.hasHeader("Transfer-Encoding")) {
+        fail(socket, 411, u"request bodies must be sent with Content-Length"_s);
+        return;
+    }
+    if (request.contentLength() > m_limits.maxBodyBytes) {
+        fail(socket, 413, u"request body is larger than %1 bytes"_s.arg(m_limits.maxBodyBytes));
+        return;
+    }
+    connection.phase = Phase::ReadingBody;
+    connection.request = std::move(request);
+    if (connection.request.contentLength() > 0 &&
+        connection.request.header("Expect").compare("100-continue", Qt::CaseInsensitive) == 0 &&
+        connection.request.version == "HTTP/1.1") {
+        socket->write("HTTP/1.1 100 Continue\r\n\r\n");
+    }
+    readBody(socket);
+}
+
+void HttpFront::readBody(QTcpSocket *socket)
+{
+    Connection &connection = m_connections[socket];
+    const qint64 missing = connection.request.contentLength() - connection.request.body.size();
+    if (missing > 0)
+        connection.request.body += socket->read(missing);
+    if (connection.request.body.size() < connection.request.contentLength())
+        return;
+    dispatchRequest(socket);
+}
+
+void HttpFront::dispatchRequest(QTcpSocket *socket)
+{
+    Connection &connection = m_connections[socket];
+    connection.phase = Phase::AwaitingResponse;
+    connection.deadline = QDeadlineTimer(QDeadlineTimer::Forever);
+    const HttpRequest request = connection.request; // the handler may answer (and so forget) at once
+    qCDebug(lcHttp) << request.method << request.path << "from" << request.peerAddress;
+    m_handler->handleHttpRequest(request, HttpResponder(this, socket));
+}
+
+bool HttpFront::isInPhase(QTcpSocket *socket, Phase phase) const
+{
+    const auto it = m_connections.constFind(socket);
+    return it != m_connections.cend() && it->phase == phase;
+}
+
+void HttpFront::respond(QTcpSocket *socket, int status, const QByteArray &body, const QByteArray &contentType,
+                        const HttpHeaderList &extraHeaders)
+{
+    if (!isInPhase(socket, Phase::AwaitingResponse))
+        return;
+    const Connection &connection = m_connections[socket];
+    QByteArray response = httpResponse(status, body, contentType, extraHeaders);
+    if (connection.request.method == "HEAD")
+        response.chop(body.size());
+    qCDebug(lcHttp) << connection.request.method << connection.request.path << "->" << status;
+    answerAndClose(socket, response);
+}
+
+void HttpFront::acceptUpgrade(QTcpSocket *socket, const QVariant &context)
+{
+    if (!isInPhase(socket, Phase::AwaitingDecision))
+        return;
+    Connection &connection = m_connections[socket];
+    connection.phase = Phase::Upgrading;
+    connection.context = context;
+    connection.deadline = QDeadlineTimer(m_limits.handshakeTimeout + kUpgradeGrace, Qt::CoarseTimer);
+    m_upgrading.insert(connection.peerKey, socket);
+
+    // From here QWebSocketServer drives the socket; we only keep watching for its destruction.
+    disconnectSocketSignals(socket);
+    socket->setReadBufferSize(0); // QWebSocket inherits it; frames are bounded by the handler instead
+    m_webSockets.handleConnection(socket);
+}
+
+void HttpFront::rejectUpgrade(QTcpSocket *socket, int status, const QByteArray &jsonBody,
+                              const HttpHeaderList &extraHeaders)
+{
+    if (!isInPhase(socket, Phase::AwaitingDecision))
+        return;
+    qCDebug(lcHttp) << "upgrade" << m_connections[socket].request.path << "rejected:" << status;
+    answerAndClose(socket, httpResponse(status, jsonBody, "application/json", extraHeaders));
+}
+
+void HttpFront::acceptWebSockets()
+{
+    while (QWebSocket *webSocket = m_webSockets.nextPendingConnection()) {
+        QTcpSocket *socket = m_upgrading.take(peerKeyOf(webSocket->peerAddress(), webSocket->peerPort()));
+        const auto it = socket ? m_connections.find(socket) : m_connections.end();
+        if (it == m_connections.end()) {
+            qCWarning(lcHttp) << "WebSocket without a pending upgrade from" << webSocket->peerAddress();
+            webSocket->abort();
+            webSocket->deleteLater();
+            continue;
+        }
+        const HttpRequest request = it->request;
+        const QVariant context = it->context;
+        m_connections.erase(it);
+        QObject::disconnect(socket, nullptr, this, nullptr);
+        // QWebSocket uses but does not own the QTcpSocket: tie their lifetimes so the socket
+        // cannot be deleted under a live QWebSocket (e.g. when the front, its parent, goes first).
+        socket->setParent(webSocket);
+        qCDebug(lcHttp) << "WebSocket" << request.path << "from" << request.peerAddress;
+        m_handler->handleWebSocket(webSocket, request, context);
+    }
+}
+
+void HttpFront::answerAndClose(QTcpSocket *socket, const QByteArray &response)
+{
+    Connection &connection = m_connections[socket];
+    connection.phase = Phase::Closing;
+    connection.deadline = QDeadlineTimer(m_limits.handshakeTimeout, Qt::CoarseTimer);
+    connection.request = HttpRequest();
+    connection.context.clear();
+    socket->setReadBufferSize(0); // Closing drains everything, so no need to throttle any more
+    socket->write(response);
+    socket->flush();
+    shutDownWriteSideIfFlushed(socket);
+    socket->readAll();
+    ensureSweeping();
+}
+
+void HttpFront::onBytesWritten(QTcpSocket *socket)
+{
+    if (isInPhase(socket, Phase::Closing))
+        shutDownWriteSideIfFlushed(socket);
+}
+
+// Closing a socket that still has unread input makes the kernel send RST, which can destroy the
+// response before the client reads it (typical for 413 while the client is still uploading).
+// So: send FIN once the response is out, drain input, and close when the client closes (or at the
+// deadline).
+void HttpFront::shutDownWriteSideIfFlushed(QTcpSocket *socket)
+{
+    Connection &connection = m_connections[socket];
+    if (connection.writeShutDown || socket->bytesToWrite() > 0)
+        return;
+    connection.writeShutDown = true;
+#ifdef Q_OS_UNIX
+    if (socket->socketDescriptor() >= 0 && ::shutdown(int(socket->socketDescriptor()), SHUT_WR) == 0)
+        return;
+#endif
+    socket->disconnectFromHost();
+}
+
+void HttpFront::fail(QTcpSocket *socket, int status, const QString &message,
+                     const HttpHeaderList &extraHeaders)
+{
+    qCDebug(lcHttp) << "refusing request from" << socket->peerAddress() << status << message;
+    QString error;
+    switch (status) {
+    case 400:
+        error = u"Bad request"_s;
+        break;
+    case 408:
+        error = u"Request timeout"_s;
+        break;
+    case 411:
+        error = u"Length required"_s;
+        break;
+    case 413:
+        error = u"Request body too large"_s;
+        break;
+    case 426:
+        error = u"Upgrade required"_s;
+        break;
+    case 431:
+        error = u"Request header fields too large"_s;
+        break;
+    default:
+        error = QString::fromLatin1(httpReasonPhrase(status));
+        break;
+    }
+    answerAndClose(socket, httpResponse(status, jsonError(error, message), "application/json", extraHeaders));
+}
+
+void HttpFront::sweep()
+{
+    QList<QTcpSocket *> expired;
+    for (auto it = m_connections.cbegin(); it != m_connections.cend(); ++it) {
+        if (it->deadline.hasExpired())
+            expired.append(it.key());
+    }
+    for (QTcpSocket *socket : std::as_const(expired)) {
+        const auto it = m_connections.constFind(socket);
+        if (it == m_connections.cend())
+            continue;
+        switch (it->phase) {
+        case Phase::ReadingHead:
+        case Phase::ReadingBody:
+            fail(socket, 408, u"request not received within the handshake timeout"_s);
+            break;
+        case Phase::Upgrading:
+        case Phase::Closing:
+            forget(socket);
+            socket->abort();
+            socket->deleteLater();
+            break;
+        case Phase::AwaitingResponse:
+        case Phase::AwaitingDecision:
+            break; // never expire (deadline Forever)
+        }
+    }
+    if (m_connections.isEmpty())
+        m_sweepTimer.stop();
+}
+
+void HttpFront::ensureSweeping()
+{
+    if (!m_connections.isEmpty() && !m_sweepTimer.isActive())
+        m_sweepTimer.start();
+}
+
+void HttpFront::onDestroyed(QTcpSocket *socket)
+{
+    const auto it = m_connections.find(socket);
+    if (it == m_connections.end())
+        return;
+    if (it->phase == Phase::Upgrading)
+        m_upgrading.remove(it->peerKey);
+    m_connections.erase(it);
+}
+
+void HttpFront::forget(QTcpSocket *socket)
+{
+    const auto it = m_connections.find(socket);
+    if (it == m_connections.end())
+        return;
+    if (it->phase == Phase::Upgrading)
+        m_upgrading.remove(it->peerKey);
+    m_connections.erase(it);
+    QObject::disconnect(socket, nullptr, this, nullptr);
+}
+
+void HttpFront::disconnectSocketSignals(QTcpSocket *socket)
+{
+    QObject::disconnect(socket, &QTcpSocket::readyRead, this, nullptr);
+    QObject::disconnect(socket, &QTcpSocket::bytesWritten, this, nullptr);
+    QObject::disconnect(socket, &QTcpSocket::disconnected, this, nullptr);
+}
+
+} // namespace switchboard

@@ -1,0 +1,167 @@
+// The server's front door: accepts TCP connections, reads one HTTP/1.1 request head per
+// connection, and either hands a complete request to the owner (which answers now or later) or,
+// for a WebSocket upgrade the owner accepts, passes the untouched connection to
+// QWebSocketServer::handleConnection() and gives the owner the resulting QWebSocket.
+//
+// Why the head is peeked, not read: QWebSocketServer parses the handshake from the socket itself.
+// handleConnection() (Qt 6.4) connects to readyRead and, when bytes are already buffered,
+// re-emits readyRead so the buffered head is processed at once; tst_httpfront verifies this.
+//
+// Slow or idle clients: one sweep timer walks all pending connections (no timer per socket) and
+// answers 408 to those that have not sent their head and body within the handshake timeout.
+// The same sweep bounds the WebSocket handshake after accept(): QWebSocketServer starts its own
+// handshake timer only for connections it accepted itself, not for handleConnection(). While the
+// owner decides (request or upgrade), no timeout applies: the owner answers, or the client goes
+// away.
+#pragma once
+
+#include "net/HttpRequest.h"
+
+#include <QDeadlineTimer>
+#include <QHash>
+#include <QObject>
+#include <QPointer>
+#include <QTcpServer>
+#include <QTimer>
+#include <QVariant>
+#include <QWebSocketServer>
+
+#include <chrono>
+
+class QTcpSocket;
+class QWebSocket;
+
+namespace switchboard {
+
+class HttpFront;
+
+struct HttpLimits
+{
+    int listenBacklog = 4096;        // kernel accept queue; also QTcpServer's pending-connection cap
+    int maxPendingWebSockets = 4096; // QWebSocketServer::setMaxPendingConnections
+    std::chrono::milliseconds handshakeTimeout{10000};
+    int maxHeaderBytes = 16 * 1024;    // larger heads get 431
+    qint64 maxBodyBytes = 1024 * 1024; // larger bodies get 413
+};
+
+// Answers one HTTP request. Copyable; every copy refers to the same request. Only the first
+// respond() on any copy has an effect; after the client went away, or the front was destroyed,
+// respond() does nothing.
+class HttpResponder
+{
+public:
+    HttpResponder() = default;
+    void respond(int status, const QByteArray &body, const QByteArray &contentType = "application/json",
+                 const HttpHeaderList &extraHeaders = {}) const;
+    // True while the client is connected and no answer was given.
+    bool isPending() const;
+
+private:
+    friend class HttpFront;
+    HttpResponder(HttpFront *front, QTcpSocket *socket);
+    QPointer<HttpFront> m_front;
+    QPointer<QTcpSocket> m_socket;
+};
+
+// Decides one WebSocket upgrade request; same copy/once/gone rules as HttpResponder.
+class UpgradeDecision
+{
+public:
+    UpgradeDecision() = default;
+    // Completes the handshake; HttpHandler::handleWebSocket() then receives the socket and context.
+    void accept(const QVariant &context = {}) const;
+    // Answers with an HTTP error (e.g. 401 and a jsonError() body) and closes the connection.
+    void reject(int status, const QByteArray &jsonBody, const HttpHeaderList &extraHeaders = {}) const;
+    bool isPending() const;
+
+private:
+    friend class HttpFront;
+    UpgradeDecision(HttpFront *front, QTcpSocket *socket);
+    QPointer<HttpFront> m_front;
+    QPointer<QTcpSocket> m_socket;
+};
+
+// Implemented by the front door's owner. Called on the front's thread.
+class HttpHandler
+{
+public:
+    virtual ~HttpHandler() = default;
+    // A complete request (head and body). Answer now or later through the responder.
+    virtual void handleHttpRequest(const HttpRequest &request, HttpResponder responder) = 0;
+    // A WebSocket upgrade request (no body). Decide now or later.
+    virtual void handleUpgradeRequest(const HttpRequest &request, UpgradeDecision decision) = 0;
+    // After a successful handshake. The handler takes ownership of the socket (setParent or
+    // delete); until then it is a child of the front's QWebSocketServer.
+    virtual void handleWebSocket(QWebSocket *socket, const HttpRequest &request, const QVariant &context) = 0;
+};
+
+class HttpFront : public QObject
+{
+    Q_OBJECT
+
+public:
+    // `handler` must outlive the front.
+    HttpFront(HttpHandler *handler, const HttpLimits &limits, QObject *parent = nullptr);
+    ~HttpFront() override;
+
+    bool listen(const QHostAddress &address, quint16 port); // port 0 picks a free port
+    quint16 serverPort() const;
+    QHostAddress serverAddress() const;
+    QString errorString() const;
+    // Stops accepting connections; connections already accepted are served to completion.
+    void stopListening();
+    // Connections the front still holds: reading, waiting for the handler, in the WebSocket
+    // handshake, or closing.
+    int pendingCount() const;
+
+private:
+    friend class HttpResponder;
+    friend class UpgradeDecision;
+
+    enum class Phase { ReadingHead, ReadingBody, AwaitingResponse, AwaitingDecision, Upgrading, Closing };
+    struct Connection
+    {
+        Phase phase = Phase::ReadingHead;
+        QDeadlineTimer deadline;
+        HttpRequest request;
+        QVariant context;
+        QString peerKey; // address|port, to find this connection again from its QWebSocket
+        bool writeShutDown = false;
+    };
+
+    void acceptConnections();
+    void onReadyRead(QTcpSocket *socket);
+    void onBytesWritten(QTcpSocket *socket);
+    void onDestroyed(QTcpSocket *socket);
+    void readHead(QTcpSocket *socket);
+    void readBody(QTcpSocket *socket);
+    void dispatchRequest(QTcpSocket *socket);
+    void sweep();
+    void acceptWebSockets();
+
+    void respond(QTcpSocket *socket, int status, const QByteArray &body, const QByteArray &contentType,
+                 const HttpHeaderList &extraHeaders);
+    void acceptUpgrade(QTcpSocket *socket, const QVariant &context);
+    void rejectUpgrade(QTcpSocket *socket, int status, const QByteArray &jsonBody,
+                       const HttpHeaderList &extraHeaders);
+    bool isInPhase(QTcpSocket *socket, Phase phase) const;
+
+    // Writes a whole response and closes the connection gracefully (see HttpFront.cpp).
+    void answerAndClose(QTcpSocket *socket, const QByteArray &response);
+    void fail(QTcpSocket *socket, int status, const QString &message,
+              const HttpHeaderList &extraHeaders = {});
+    void shutDownWriteSideIfFlushed(QTcpSocket *socket);
+    void forget(QTcpSocket *socket);
+    void disconnectSocketSignals(QTcpSocket *socket);
+    void ensureSweeping();
+
+    HttpHandler *m_handler;
+    HttpLimits m_limits;
+    QTcpServer m_server;
+    QWebSocketServer m_webSockets;
+    QTimer m_sweepTimer;
+    QHash<QTcpSocket *, Connection> m_connections;
+    QHash<QString, QTcpSocket *> m_upgrading; // peerKey -> socket in the WebSocket handshake
+};
+
+} // namespace switchboard
