@@ -1,0 +1,37 @@
+// SessionTable: the SQL of the sessions table, and of a session created together with its command.
+#pragma once
+
+#include "StorageTypes.h"
+
+#include <QList>
+
+#include <utility>
+
+namespace switchboard {
+
+class CommandTable;
+class OrgTable;
+class SqlConnection;
+
+class SessionTable
+{
+public:
+    SessionTable(SqlConnection &connection, OrgTable &orgs, CommandTable &commands);
+
+    protocol::Decoded<std::pair<protocol::SessionInfo, protocol::CommandInfo>>
+    createWithCommand(const protocol::SessionInfo &session, const protocol::CommandInfo &command);
+    protocol::Decoded<protocol::SessionInfo> get(const QString &sessionId);
+    protocol::Decoded<SessionTransition> update(const SessionUpdate &update);
+    protocol::Decoded<QList<protocol::SessionInfo>> forOrg(const QString &orgId, bool includeEnded);
+    protocol::Decoded<QList<protocol::SessionInfo>> forAgent(const QString &agentId, bool activeOnly);
+
+private:
+    protocol::Decoded<QList<protocol::SessionInfo>> readList(const QString &sql, const QVariantList &values,
+                                                             QStringView what);
+
+    SqlConnection &m_connection;
+    OrgTable &m_orgs;
+    CommandTable &m_commands;
+};
+
+} // namespace switchboard

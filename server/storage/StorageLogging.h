@@ -1,0 +1,7 @@
+#pragma once
+
+#include <QLoggingCategory>
+
+namespace switchboard {
+Q_DECLARE_LOGGING_CATEGORY(lcStorage)
+}

@@ -1,0 +1,70 @@
+// The values Store's operations take and give besides the protocol records.
+#pragma once
+
+#include "shared/Records.h"
+
+#include <QByteArray>
+#include <QDateTime>
+#include <QJsonObject>
+#include <QString>
+
+#include <optional>
+
+namespace switchboard {
+
+struct AgentCredentials
+{
+    protocol::AgentInfo agent;
+    QByteArray apiKeyHash; // empty when the agent has no key
+};
+
+// One agent's latest heartbeat; AgentHub coalesces them and writes a batch at a time.
+struct HeartbeatRecord
+{
+    QString agentId;
+    protocol::AgentStatus status = protocol::AgentStatus::Online;
+    int activeSessions = 0;
+    protocol::Capacity capacity;
+    QDateTime at; // invalid = now
+};
+
+struct CommandTransitionRequest
+{
+    QString commandId;
+    QString agentId; // if non-empty the command must belong to this agent, else NotFound
+    protocol::CommandStatus to = protocol::CommandStatus::Sent;
+    QString error;      // stored as error_message when non-empty
+    QJsonObject result; // stored when non-empty
+    QDateTime at;       // invalid = now
+    // Counts a delivery attempt: attempts+1 when the status moves (normally pending -> sent), and
+    // also when a command still Sent is sent again (a redelivery: changed = false, sent_at refreshed).
+    // Never counted for a command past Sent.
+    bool countAttempt = false;
+};
+
+struct CommandTransition
+{
+    protocol::CommandInfo command; // as stored after the request
+    protocol::CommandStatus previous = protocol::CommandStatus::Pending;
+    bool changed = false; // the status moved
+};
+
+struct SessionUpdate
+{
+    QString sessionId;
+    QString agentId; // if non-empty it must be the session's agent, else Forbidden
+    std::optional<protocol::SessionState> state;
+    std::optional<QString> podName;
+    std::optional<QString> url;
+    std::optional<QString> terminationReason;
+    QDateTime at; // invalid = now
+};
+
+struct SessionTransition
+{
+    protocol::SessionInfo session; // as stored after the update
+    protocol::SessionState previous = protocol::SessionState::Pending;
+    bool stateChanged = false;
+};
+
+} // namespace switchboard
