@@ -1,0 +1,5 @@
+#include "RedisLog.h"
+
+namespace switchboard {
+Q_LOGGING_CATEGORY(lcRedis, "switchboard.redis", QtInfoMsg)
+} // namespace switchboard
