@@ -1,0 +1,138 @@
+// AgentHub: the registry of connected agents on this replica. It owns their sockets, decodes their
+// frames with the shared protocol library, keeps liveness (heartbeats, pings, one stale sweep
+// timer) and reports what agents say through signals. It never decides what a frame means for
+// commands or sessions: CommandLedger and SessionService do.
+#pragma once
+
+#include "shared/AgentProtocol.h"
+#include "shared/Records.h"
+#include "storage/StorageTypes.h"
+
+#include <QElapsedTimer>
+#include <QFuture>
+#include <QHash>
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+#include <QWebSocket>
+
+#include <chrono>
+
+namespace switchboard {
+
+class Store;
+
+struct AgentConnection
+{
+    quint64 serial = 0; // identity of this connection: a replaced one is never mistaken for its successor
+    QPointer<QWebSocket> socket;
+    protocol::AgentInfo info;   // live view: status, capacity, activeSessions, lastHeartbeat, replica
+    qint64 lastHeartbeatMs = 0; // monotonic (AgentHub's clock), for the stale sweep
+    qint64 lastSeenMs = 0;      // any frame or pong, for the read timeout
+    int consecutiveBadFrames = 0;
+};
+
+class AgentHub : public QObject
+{
+    Q_OBJECT
+public:
+    struct Config
+    {
+        std::chrono::milliseconds heartbeatTimeout{45000};
+        std::chrono::milliseconds staleSweepInterval{10000};
+        std::chrono::milliseconds pingInterval{54000};
+        std::chrono::milliseconds readTimeout{60000};
+        std::chrono::milliseconds heartbeatFlushInterval{1000}; // heartbeats are coalesced into one DB batch
+        qint64 maxFrameBytes = protocol::kMaxAgentFrameBytes;
+        int maxBadFrames = protocol::kMaxConsecutiveBadFrames;
+        // How long a socket we closed may take to complete the close handshake before it is
+        // aborted (a dead peer never answers); checked by the ping and stale sweeps.
+        std::chrono::milliseconds closeTimeout{10000};
+        QString replica;
+    };
+
+    AgentHub(Store *store, const Config &config, QObject *parent = nullptr);
+    ~AgentHub() override;
+
+    // Takes ownership of an upgraded socket of an authenticated, approved agent. A connection the
+    // agent already had is closed with 4000 "replaced by a newer connection"; its later close
+    // never unregisters the new one.
+    void acceptConnection(QWebSocket *socket, const protocol::AgentInfo &agent);
+
+    // The original's public API (Qt-style names).
+    bool sendCommandToAgent(const QString &agentId, const protocol::agent::Command &command);
+    int broadcastToAllAgents(const protocol::agent::ServerFrame &frame, const QString &excludeAgentId = {});
+    QStringList connectedAgents() const;
+    bool isAgentConnected(const QString &agentId) const;
+    const AgentConnection *connection(const QString &agentId) const;
+    // Live info of connected agents, optionally of one org (for selection and snapshots).
+    QList<protocol::AgentInfo> connectedAgentInfos(const QString &orgId = {}) const;
+
+    // Sends {"type":"error",...} to one agent (e.g. "not your command").
+    void sendError(const QString &agentId, const protocol::Error &error);
+
+    // An admin decided on a connected agent: the live view follows (agentUpdated); a rejected
+    // agent loses its connection (4003 "agent rejected") and goes offline.
+    void setApprovalStatus(const QString &agentId, protocol::ApprovalStatus status);
+
+    // Shutdown: closes every agent socket with 1001 "going away", flushes coalesced heartbeats and
+    // marks the agents offline. The future finishes when storage has the writes.
+    QFuture<protocol::Decoded<int>> shutdown();
+
+    // Runs one stale sweep now (the timer calls it; tests may too).
+    void sweepStaleAgents();
+
+Q_SIGNALS:
+    void agentConnected(const protocol::AgentInfo &agent);
+    // Status, capacity, activeSessions or lastHeartbeat changed (admin deltas).
+    void agentUpdated(const protocol::AgentInfo &agent);
+    // finalStatus is Stale when the sweep gave up on it, Offline for a normal close.
+    void agentDisconnected(const protocol::AgentInfo &agent, protocol::AgentStatus finalStatus);
+    void commandAcknowledged(const QString &agentId, const QString &commandId);
+    void commandCompleted(const QString &agentId, const QString &commandId, const QJsonObject &result);
+    void commandFailed(const QString &agentId, const QString &commandId, const QString &error);
+    void statusReported(const QString &agentId, const protocol::agent::StatusReport &status);
+    void logLinesReceived(const QString &agentId, const protocol::agent::LogLines &lines);
+
+private:
+    struct Closing
+    {
+        QPointer<QWebSocket> socket;
+        qint64 abortAtMs = 0;
+    };
+
+    void onTextMessage(quint64 serial, const QString &agentId, const QString &message);
+    void onBinaryMessage(quint64 serial, const QString &agentId);
+    void onDisconnected(quint64 serial, const QString &agentId);
+    void handleFrame(AgentConnection &connection, const protocol::agent::AgentFrame &frame);
+    void handleHeartbeat(AgentConnection &connection, const protocol::agent::Heartbeat &heartbeat);
+    void rejectFrame(AgentConnection &connection, const protocol::Error &error);
+    void pingSweep();
+    void flushHeartbeats();
+    AgentConnection *liveConnection(quint64 serial, const QString &agentId);
+    bool sendBytes(const AgentConnection &connection, const QByteArray &utf8);
+    // Closes a socket we no longer want; a peer that never completes the close is aborted later.
+    void closeSocket(const QPointer<QWebSocket> &socket, QWebSocketProtocol::CloseCode code,
+                     const QString &reason);
+    void abortOverdueClosings(qint64 now);
+    // Takes the agents out of the registry, closes their sockets, writes one offline batch and
+    // reports each one as gone with finalStatus.
+    void dropAgents(const QStringList &agentIds, QWebSocketProtocol::CloseCode code, const QString &reason,
+                    protocol::AgentStatus finalStatus);
+
+    QPointer<Store> m_store; // guarded: the destructor flushes only into a store that still exists
+    Config m_config;
+    QElapsedTimer m_clock;
+    quint64 m_nextSerial = 1;
+    bool m_shutDown = false;
+    QHash<QString, AgentConnection> m_connections;
+    QTimer m_staleSweepTimer;
+    QTimer m_pingTimer;
+    QTimer m_heartbeatFlushTimer;
+    // Latest unwritten heartbeat per agent; kept after the agent left so that its last state is
+    // written before it is marked offline (storage runs jobs in order).
+    QHash<QString, HeartbeatRecord> m_dirtyHeartbeats;
+    QList<Closing> m_closing;
+};
+
+} // namespace switchboard

@@ -1,0 +1,83 @@
+// SessionService: the session lifecycle. Starts sessions on the best agent (online, not draining,
+// same org, fewest active sessions), turns command outcomes and agents' status reports into
+// session state, and emits the SessionEvents the Notifier routes. Callers have already checked
+// that the requester may act on the org (AdminService does that, in one place).
+#pragma once
+
+#include "shared/AdminProtocol.h"
+#include "shared/BrowserProtocol.h"
+#include "shared/Records.h"
+#include "storage/StorageTypes.h"
+
+#include <QFuture>
+#include <QHash>
+#include <QObject>
+
+#include <functional>
+
+namespace switchboard {
+
+class AgentHub;
+class CommandLedger;
+class Store;
+
+class SessionService : public QObject
+{
+    Q_OBJECT
+public:
+    SessionService(Store *store, AgentHub *agents, CommandLedger *ledger, QObject *parent = nullptr);
+
+    // Picks an agent (request.agentId if given: it must be connected, approved, in the org, online
+    // and not draining), creates the session (pending) and its start_session command in one
+    // transaction, emits session.created and delivers the command. NoAgentAvailable / NotFound /
+    // Conflict errors leave nothing written. The futures of this class finish on this object's
+    // thread: continue with then(), never block on them from this thread.
+    QFuture<protocol::Decoded<protocol::SessionInfo>>
+    startSession(const protocol::admin::SessionStart &request);
+
+    // Issues stop/hibernate/wake for a session the caller already loaded and authorised; stop and
+    // hibernate first move it to terminating / hibernating (session.state.changed).
+    QFuture<protocol::Decoded<protocol::CommandInfo>> controlSession(const protocol::SessionInfo &session,
+                                                                     protocol::agent::Action action);
+
+    // Publishes an event from outside (POST /api/v1/events), already validated and org-checked.
+    void publishEvent(const protocol::browser::SessionEvent &event);
+
+    // Picks the agent for a new session among live agents, or returns an empty string: approved,
+    // online (not draining/stale), of the org, below its maxSessions (when it reports one), fewest
+    // active sessions, ties broken by agent id.
+    static QString selectAgent(const QList<protocol::AgentInfo> &candidates, const QString &orgId);
+    // Why an agent cannot take a new session of the org (empty when it can).
+    static QString unavailableReason(const protocol::AgentInfo &agent, const QString &orgId);
+
+Q_SIGNALS:
+    void sessionEvent(const protocol::browser::SessionEvent &event);
+
+private:
+    void onCommandFinished(const protocol::CommandInfo &command);
+    void onStatusReported(const QString &agentId, const protocol::agent::StatusReport &status);
+    // Writes an update; emits session.state.changed when the state moved, then calls `after`.
+    void applyUpdate(const SessionUpdate &update,
+                     std::function<void(const protocol::Decoded<SessionTransition> &)> after = {});
+    void emitEvent(protocol::browser::EventType type, const protocol::SessionInfo &session,
+                   const QJsonObject &data = {});
+
+    // The live view of the org's agents with the sessions started here since each one's last
+    // heartbeat added to its load, so that a burst of starts is spread instead of piling onto the
+    // agent that looked least loaded when it last reported.
+    QList<protocol::AgentInfo> candidatesOf(const QString &orgId) const;
+    void noteStart(const protocol::AgentInfo &agent);
+
+    struct RecentStarts
+    {
+        QDateTime sinceHeartbeat; // the agent's lastHeartbeat when these were counted
+        int count = 0;
+    };
+
+    Store *m_store;
+    AgentHub *m_agents;
+    CommandLedger *m_ledger;
+    QHash<QString, RecentStarts> m_recentStarts;
+};
+
+} // namespace switchboard
