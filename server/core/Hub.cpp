@@ -1,0 +1,432 @@
+#include "core/Hub.h"
+
+#include "shared/BrowserProtocol.h"
+
+#include <QLoggingCategory>
+
+#include <algorithm>
+
+Q_LOGGING_CATEGORY(lcHub, "switchboard.hub")
+
+using namespace Qt::StringLiterals;
+
+namespace switchboard {
+
+namespace {
+
+// Close code for a client that stayed silent (no frame, no pong) for longer than readTimeout.
+// 4000-4999 is the private-use range of RFC 6455; 1001 would claim the server is going away and
+// 1000 that all is well, neither of which tells the browser why it was dropped.
+constexpr auto kCloseReadTimeout = static_cast<QWebSocketProtocol::CloseCode>(4002);
+
+// Header of one unmasked (server to client) frame carrying `payload` bytes, RFC 6455 5.2.
+qint64 frameHeaderBytes(qint64 payload)
+{
+    if (payload <= 125)
+        return 2;
+    if (payload <= 0xFFFF)
+        return 4;
+    return 10;
+}
+
+// What QWebSocket writes to its TCP socket for one message: the payload split into frames of at
+// most `frameSize` bytes (at least one frame, even when empty), each with its header.
+qint64 wireBytes(qint64 payload, qint64 frameSize)
+{
+    if (frameSize <= 0 || payload <= frameSize)
+        return payload + frameHeaderBytes(payload);
+    const qint64 fullFrames = payload / frameSize;
+    const qint64 rest = payload % frameSize;
+    qint64 total = payload + fullFrames * frameHeaderBytes(frameSize);
+    if (rest > 0)
+        total += frameHeaderBytes(rest);
+    return total;
+}
+
+QString kindName(ClientKind kind)
+{
+    switch (kind) {
+    case ClientKind::Sessions:
+        return u"sessions"_s;
+    case ClientKind::Cluster:
+        return u"cluster"_s;
+    case ClientKind::Admin:
+        return u"admin"_s;
+    case ClientKind::Logs:
+        return u"logs"_s;
+    }
+    return {};
+}
+
+} // namespace
+
+OutgoingMessage OutgoingMessage::fromUtf8(const QByteArray &utf8)
+{
+    OutgoingMessage message;
+    message.m_text = QString::fromUtf8(utf8);
+    // QWebSocket re-encodes the text; invalid input would come out with replacement characters,
+    // so the size is the one of what will really be sent.
+    message.m_size = message.m_text.toUtf8().size();
+    return message;
+}
+
+Hub::Hub(const Config &config, QObject *parent)
+    : QObject(parent)
+    , m_config(config)
+{
+    m_clock.start();
+    m_pingTimer.setInterval(m_config.pingInterval);
+    connect(&m_pingTimer, &QTimer::timeout, this, &Hub::pingSweep);
+    m_pingTimer.start();
+}
+
+Hub::~Hub()
+{
+    // The sockets are our children and die with us; none of their last signals may reach a
+    // half-destroyed Hub.
+    for (const BrowserClient &client : std::as_const(m_clients)) {
+        if (client.socket)
+            client.socket->disconnect(this);
+    }
+    for (const Closing &closing : std::as_const(m_closing)) {
+        if (closing.socket)
+            closing.socket->disconnect(this);
+    }
+}
+
+quint64 Hub::addClient(QWebSocket *socket, ClientKind kind, const OrgContext &context)
+{
+    Q_ASSERT(socket);
+    const quint64 id = m_nextId++;
+    socket->setParent(this);
+    socket->setMaxAllowedIncomingFrameSize(quint64(m_config.maxFrameBytes));
+    socket->setMaxAllowedIncomingMessageSize(quint64(m_config.maxFrameBytes));
+
+    BrowserClient client;
+    client.id = id;
+    client.kind = kind;
+    client.context = context;
+    client.socket = socket;
+    client.lastSeenMs = m_clock.elapsed();
+    // Whatever is still buffered (the handshake answer) counts as written before our messages.
+    client.bytesQueued = socket->bytesToWrite();
+    m_clients.insert(id, client);
+    m_clientsByOrg[context.orgId].insert(id);
+
+    const auto seen = [this, id] {
+        const auto it = m_clients.find(id);
+        if (it != m_clients.end())
+            it->lastSeenMs = m_clock.elapsed();
+    };
+    connect(socket, &QWebSocket::pong, this, seen);
+    connect(socket, &QWebSocket::textFrameReceived, this, seen);
+    connect(socket, &QWebSocket::binaryFrameReceived, this, seen);
+    connect(socket, &QWebSocket::textMessageReceived, this, [this, id](const QString &text) {
+        if (m_clients.contains(id))
+            Q_EMIT messageReceived(id, text.toUtf8());
+    });
+    connect(socket, &QWebSocket::binaryMessageReceived, this, [this, id](const QByteArray &) {
+        if (m_clients.contains(id))
+            reportBadFrame(id, {protocol::ErrorCode::BinaryFrame,
+                                u"binary frames are not accepted; send JSON text"_s,
+                                {},
+                                {}});
+    });
+    connect(socket, &QWebSocket::bytesWritten, this, [this, id](qint64) {
+        const auto it = m_clients.find(id);
+        if (it != m_clients.end())
+            settleWritten(*it);
+    });
+    QPointer<QWebSocket> guard(socket);
+    connect(socket, &QWebSocket::disconnected, this, [this, id, guard] {
+        if (m_clients.contains(id)) {
+            qCDebug(lcHub) << "client" << id << "disconnected, close code"
+                           << (guard ? guard->closeCode() : 0);
+            removeClient(id);
+        }
+        if (guard)
+            guard->deleteLater();
+    });
+
+    qCDebug(lcHub) << "client" << id << kindName(kind) << "org" << context.orgId << "user" << context.userId;
+    Q_EMIT clientAdded(id);
+    Q_EMIT orgClientCountChanged(context.orgId, clientCount(context.orgId));
+
+    // A peer that vanished between the handshake and now has already emitted disconnected().
+    if (socket->state() != QAbstractSocket::ConnectedState) {
+        QTimer::singleShot(0, this, [this, id, guard] {
+            if (m_clients.contains(id) && (!guard || guard->state() != QAbstractSocket::ConnectedState)) {
+                removeClient(id);
+                if (guard)
+                    guard->deleteLater();
+            }
+        });
+    }
+    return id;
+}
+
+void Hub::settleWritten(BrowserClient &client)
+{
+    if (!client.socket)
+        return;
+    // bytesToWrite() is exact and includes frames QWebSocket writes on its own (pongs), which
+    // we do not count in bytesQueued: while one is pending we believe a little less of our data
+    // written than really is, which errs on the safe side and corrects itself once it is out.
+    const qint64 pending = client.socket->bytesToWrite();
+    client.bytesWritten = std::max(client.bytesWritten, client.bytesQueued - pending);
+    while (!client.unsentMessageEnds.empty() && client.unsentMessageEnds.front() <= client.bytesWritten)
+        client.unsentMessageEnds.pop_front();
+}
+
+bool Hub::overLimits(const BrowserClient &client) const
+{
+    const qsizetype messages = qsizetype(client.unsentMessageEnds.size());
+    if (messages > m_config.maxUnsentMessages)
+        return true;
+    // One message bigger than the byte limit is not the client's fault: only a backlog is.
+    return messages > 1 && client.socket && client.socket->bytesToWrite() > m_config.maxUnsentBytes;
+}
+
+Hub::Backlog Hub::checkBacklog(quint64 clientId)
+{
+    auto it = m_clients.find(clientId);
+    if (it == m_clients.end())
+        return Backlog::Gone;
+    settleWritten(*it);
+    if (!overLimits(*it))
+        return Backlog::Fine;
+    // Writes reach the kernel only when the event loop gets to the socket; a burst queued within
+    // one turn must not count against a client that reads fine, so hand the kernel what it takes
+    // now (flush never blocks) and judge again. A write error inside flush() can report the
+    // disconnection synchronously, so the client is looked up again.
+    const QPointer<QWebSocket> socket = it->socket;
+    if (socket)
+        socket->flush();
+    it = m_clients.find(clientId);
+    if (it == m_clients.end())
+        return Backlog::Gone;
+    settleWritten(*it);
+    return overLimits(*it) ? Backlog::TooSlow : Backlog::Fine;
+}
+
+bool Hub::send(quint64 clientId, const OutgoingMessage &message)
+{
+    const auto it = m_clients.find(clientId);
+    if (it == m_clients.end() || !it->socket || it->socket->state() != QAbstractSocket::ConnectedState)
+        return false;
+    it->bytesQueued += wireBytes(message.size(), qint64(it->socket->outgoingFrameSize()));
+    it->unsentMessageEnds.push_back(it->bytesQueued);
+    it->socket->sendTextMessage(message.text());
+
+    switch (checkBacklog(clientId)) {
+    case Backlog::Fine:
+        return true;
+    case Backlog::Gone:
+        return false;
+    case Backlog::TooSlow:
+        break;
+    }
+    if (const BrowserClient *slow = client(clientId)) {
+        qCWarning(lcHub) << "client" << clientId << "of org" << slow->context.orgId
+                         << "is too slow:" << slow->unsentMessageEnds.size() << "messages,"
+                         << (slow->socket ? slow->socket->bytesToWrite() : 0) << "bytes unsent; dropping it";
+    }
+    closeClient(clientId, QWebSocketProtocol::CloseCodePolicyViolated, u"slow client"_s);
+    Q_EMIT slowClientDropped(clientId);
+    return false;
+}
+
+int Hub::broadcast(const OutgoingMessage &message)
+{
+    // Ids first: a send may drop a client and change m_clients.
+    const QList<quint64> ids = m_clients.keys();
+    int delivered = 0;
+    for (quint64 id : ids) {
+        if (send(id, message))
+            ++delivered;
+    }
+    return delivered;
+}
+
+int Hub::broadcastToOrg(const QString &orgId, const OutgoingMessage &message, std::optional<ClientKind> kind)
+{
+    int delivered = 0;
+    for (quint64 id : clientsByOrg(orgId, kind)) {
+        if (send(id, message))
+            ++delivered;
+    }
+    return delivered;
+}
+
+int Hub::clientCount() const
+{
+    return int(m_clients.size());
+}
+
+int Hub::clientCount(const QString &orgId) const
+{
+    return int(m_clientsByOrg.value(orgId).size());
+}
+
+QList<quint64> Hub::clientsByOrg(const QString &orgId, std::optional<ClientKind> kind) const
+{
+    QList<quint64> ids;
+    const auto org = m_clientsByOrg.constFind(orgId);
+    if (org == m_clientsByOrg.cend())
+        return ids;
+    for (quint64 id : *org) {
+        if (!kind || m_clients.value(id).kind == *kind)
+            ids.append(id);
+    }
+    std::sort(ids.begin(), ids.end());
+    return ids;
+}
+
+QList<quint64> Hub::clientsOfKind(ClientKind kind) const
+{
+    QList<quint64> ids;
+    for (const BrowserClient &client : m_clients) {
+        if (client.kind == kind)
+            ids.append(client.id);
+    }
+    std::sort(ids.begin(), ids.end());
+    return ids;
+}
+
+QStringList Hub::uniqueOrgs(std::optional<ClientKind> kind) const
+{
+    QStringList orgs;
+    for (auto it = m_clientsByOrg.cbegin(); it != m_clientsByOrg.cend(); ++it) {
+        const bool any = std::any_of(it->cbegin(), it->cend(), [this, &kind](quint64 id) {
+            return !kind || m_clients.value(id).kind == *kind;
+        });
+        if (any)
+            orgs.append(it.key());
+    }
+    orgs.sort();
+    return orgs;
+}
+
+QString Hub::k8sNamespaceForOrg(const QString &orgId) const
+{
+    // Every client of an org carries the org's namespace; the oldest one answers, so the answer
+    // does not change while it stays connected.
+    for (quint64 id : clientsByOrg(orgId)) {
+        const QString ns = m_clients.value(id).context.k8sNamespace;
+        if (!ns.isEmpty())
+            return ns;
+    }
+    return {};
+}
+
+const BrowserClient *Hub::client(quint64 clientId) const
+{
+    const auto it = m_clients.constFind(clientId);
+    return it == m_clients.cend() ? nullptr : &*it;
+}
+
+void Hub::reportBadFrame(quint64 clientId, const protocol::Error &error)
+{
+    if (!m_clients.contains(clientId))
+        return;
+    qCDebug(lcHub) << "client" << clientId << "sent a bad frame:" << protocol::errorCodeName(error.code)
+                   << error.message;
+    if (!send(clientId, protocol::browser::encodeError(error)))
+        return; // gone, possibly dropped as slow
+    const auto it = m_clients.find(clientId);
+    if (it == m_clients.end())
+        return;
+    if (++it->consecutiveBadFrames >= m_config.maxBadFrames) {
+        qCWarning(lcHub) << "client" << clientId << "of org" << it->context.orgId << "sent"
+                         << it->consecutiveBadFrames << "bad frames in a row; closing it";
+        closeClient(clientId, QWebSocketProtocol::CloseCodePolicyViolated, u"too many invalid frames"_s);
+    }
+}
+
+void Hub::reportGoodFrame(quint64 clientId)
+{
+    const auto it = m_clients.find(clientId);
+    if (it != m_clients.end())
+        it->consecutiveBadFrames = 0;
+}
+
+void Hub::closeClient(quint64 clientId, QWebSocketProtocol::CloseCode code, const QString &reason)
+{
+    const auto it = m_clients.constFind(clientId);
+    if (it == m_clients.cend())
+        return;
+    const QPointer<QWebSocket> socket = it->socket;
+    // Out of the indexes first: close() may report the disconnection synchronously.
+    removeClient(clientId);
+    if (!socket)
+        return;
+    // The close frame waits behind whatever is still buffered; a peer that never reads it would
+    // keep the socket forever, so the sweep aborts it after closeTimeout.
+    m_closing.append({socket, m_clock.elapsed() + m_config.closeTimeout.count()});
+    socket->close(code, reason);
+}
+
+void Hub::closeAll(QWebSocketProtocol::CloseCode code, const QString &reason)
+{
+    const QList<quint64> ids = m_clients.keys();
+    for (quint64 id : ids)
+        closeClient(id, code, reason);
+}
+
+void Hub::pingSweep()
+{
+    const qint64 now = m_clock.elapsed();
+
+    // Sockets closed earlier whose peer never completed the close.
+    for (auto it = m_closing.begin(); it != m_closing.end();) {
+        if (!it->socket) {
+            it = m_closing.erase(it);
+        } else if (it->abortAtMs <= now || it->socket->state() == QAbstractSocket::UnconnectedState) {
+            const QPointer<QWebSocket> socket = it->socket;
+            it = m_closing.erase(it);
+            socket->abort();
+            if (socket)
+                socket->deleteLater();
+        } else {
+            ++it;
+        }
+    }
+
+    QList<quint64> silent;
+    for (BrowserClient &client : m_clients) {
+        if (!client.socket)
+            continue;
+        if (now - client.lastSeenMs > m_config.readTimeout.count()) {
+            silent.append(client.id);
+            continue;
+        }
+        // An empty ping is a bare two-byte frame; counting it keeps our offsets exact.
+        client.bytesQueued += frameHeaderBytes(0);
+        client.socket->ping();
+    }
+    for (quint64 id : std::as_const(silent)) {
+        qCInfo(lcHub) << "client" << id << "silent for longer than" << m_config.readTimeout.count()
+                      << "ms; closing it";
+        closeClient(id, kCloseReadTimeout, u"read timeout"_s);
+    }
+}
+
+void Hub::removeClient(quint64 clientId)
+{
+    const auto it = m_clients.find(clientId);
+    if (it == m_clients.end())
+        return;
+    const BrowserClient client = *it;
+    m_clients.erase(it);
+    const auto org = m_clientsByOrg.find(client.context.orgId);
+    if (org != m_clientsByOrg.end()) {
+        org->remove(clientId);
+        if (org->isEmpty())
+            m_clientsByOrg.erase(org);
+    }
+    qCDebug(lcHub) << "client" << clientId << "removed from org" << client.context.orgId;
+    Q_EMIT clientRemoved(clientId, client);
+    Q_EMIT orgClientCountChanged(client.context.orgId, clientCount(client.context.orgId));
+}
+
+} // namespace switchboard

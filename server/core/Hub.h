@@ -1,0 +1,143 @@
+// Hub: the browser and tool connections of this replica, indexed by org, with fan-out of messages
+// encoded once and a slow-client policy that drops a client instead of letting it stall anybody.
+// It knows nothing of what messages mean: handlers receive frames through messageReceived.
+#pragma once
+
+#include "net/OrgContext.h"
+#include "shared/Protocol.h"
+
+#include <QElapsedTimer>
+#include <QHash>
+#include <QObject>
+#include <QPointer>
+#include <QSet>
+#include <QTimer>
+#include <QWebSocket>
+
+#include <chrono>
+#include <deque>
+#include <optional>
+
+namespace switchboard {
+
+enum class ClientKind { Sessions, Cluster, Admin, Logs };
+
+// A text frame converted once and shared by every recipient (QString is implicitly shared).
+class OutgoingMessage
+{
+public:
+    static OutgoingMessage fromUtf8(const QByteArray &utf8);
+    const QString &text() const { return m_text; }
+    qint64 size() const { return m_size; } // UTF-8 bytes on the wire
+
+private:
+    QString m_text;
+    qint64 m_size = 0;
+};
+
+struct BrowserClient
+{
+    quint64 id = 0;
+    ClientKind kind = ClientKind::Sessions;
+    OrgContext context; // from the verified token only
+    QPointer<QWebSocket> socket;
+    qint64 lastSeenMs = 0;
+    int consecutiveBadFrames = 0;
+    // Slow-client accounting, in bytes of the socket's output stream counted from addClient():
+    // end offsets of messages not yet handed to the kernel, what we put into the stream (whole
+    // frames, headers included), and how much of it is known to have reached the kernel.
+    std::deque<qint64> unsentMessageEnds;
+    qint64 bytesQueued = 0;
+    qint64 bytesWritten = 0;
+};
+
+class Hub : public QObject
+{
+    Q_OBJECT
+public:
+    struct Config
+    {
+        int maxUnsentMessages = 256;
+        qint64 maxUnsentBytes = 1024 * 1024;
+        std::chrono::milliseconds pingInterval{30000};
+        std::chrono::milliseconds readTimeout{60000};
+        qint64 maxFrameBytes = protocol::kMaxBrowserFrameBytes;
+        int maxBadFrames = protocol::kMaxConsecutiveBadFrames;
+        // How long a closed socket may take to flush its close frame before it is aborted
+        // (checked by the ping sweep, so the real bound is closeTimeout + pingInterval).
+        std::chrono::milliseconds closeTimeout{10000};
+    };
+
+    explicit Hub(const Config &config, QObject *parent = nullptr);
+    ~Hub() override;
+
+    // Takes ownership of an upgraded socket; returns the client's id.
+    quint64 addClient(QWebSocket *socket, ClientKind kind, const OrgContext &context);
+
+    // Queues one message; a client over the slow limits is closed with 1008 and removed instead.
+    // Slow = more than maxUnsentMessages messages not yet handed to the kernel, or more than
+    // maxUnsentBytes of them while at least two messages wait (one big message alone is not a
+    // backlog). Returns false when the client is gone or was just dropped.
+    bool send(quint64 clientId, const OutgoingMessage &message);
+    bool send(quint64 clientId, const QByteArray &utf8)
+    {
+        return send(clientId, OutgoingMessage::fromUtf8(utf8));
+    }
+    // The original's API: to every client / to every client of an org (optionally of one kind).
+    int broadcast(const OutgoingMessage &message);
+    int broadcastToOrg(const QString &orgId, const OutgoingMessage &message,
+                       std::optional<ClientKind> kind = {});
+
+    int clientCount() const;
+    int clientCount(const QString &orgId) const;
+    QList<quint64> clientsByOrg(const QString &orgId, std::optional<ClientKind> kind = {}) const;
+    QList<quint64> clientsOfKind(ClientKind kind) const;
+    QStringList uniqueOrgs(std::optional<ClientKind> kind = {}) const;
+    QString k8sNamespaceForOrg(const QString &orgId) const;
+    const BrowserClient *client(quint64 clientId) const;
+
+    // Handlers report the outcome of each frame: a bad one is answered with an error (echoing its
+    // requestId) and counted; maxBadFrames in a row close the socket with 1008.
+    void reportBadFrame(quint64 clientId, const protocol::Error &error);
+    void reportGoodFrame(quint64 clientId);
+
+    void closeClient(quint64 clientId, QWebSocketProtocol::CloseCode code, const QString &reason);
+    void closeAll(QWebSocketProtocol::CloseCode code, const QString &reason);
+
+    // One sweep for every client: ping, and close those silent (no frame, no pong) for longer
+    // than readTimeout with 4002 "read timeout"; also aborts closed sockets past closeTimeout.
+    void pingSweep();
+
+Q_SIGNALS:
+    void clientAdded(quint64 clientId);
+    // Emitted after the client left the indexes; `client` is its last state.
+    void clientRemoved(quint64 clientId, const switchboard::BrowserClient &client);
+    void messageReceived(quint64 clientId, const QByteArray &utf8);
+    void orgClientCountChanged(const QString &orgId, int count);
+    void slowClientDropped(quint64 clientId);
+
+private:
+    struct Closing
+    {
+        QPointer<QWebSocket> socket;
+        qint64 abortAtMs = 0;
+    };
+
+    void removeClient(quint64 clientId);
+    // Moves the client's written mark forward from the socket's buffer and forgets the messages
+    // that have reached the kernel.
+    void settleWritten(BrowserClient &client);
+    bool overLimits(const BrowserClient &client) const;
+    enum class Backlog { Fine, TooSlow, Gone };
+    Backlog checkBacklog(quint64 clientId);
+
+    Config m_config;
+    QElapsedTimer m_clock;
+    quint64 m_nextId = 1;
+    QHash<quint64, BrowserClient> m_clients;
+    QHash<QString, QSet<quint64>> m_clientsByOrg;
+    QTimer m_pingTimer;
+    QList<Closing> m_closing; // closed by us, waiting for the peer or the abort deadline
+};
+
+} // namespace switchboard

@@ -1,0 +1,134 @@
+#include "core/Notifier.h"
+
+#include "core/Hub.h"
+
+#include <QLoggingCategory>
+
+Q_LOGGING_CATEGORY(lcNotifier, "switchboard.notifier")
+
+namespace switchboard {
+
+namespace {
+
+template<class Index, class Key>
+void addTo(Index &index, const Key &key, quint64 clientId)
+{
+    index[key].insert(clientId);
+}
+
+template<class Index, class Key>
+void removeFrom(Index &index, const Key &key, quint64 clientId)
+{
+    const auto it = index.find(key);
+    if (it == index.end())
+        return;
+    it->remove(clientId);
+    if (it->isEmpty())
+        index.erase(it);
+}
+
+} // namespace
+
+Notifier::Notifier(Hub *hub, QObject *parent)
+    : QObject(parent)
+    , m_hub(hub)
+{
+    // The original removed subscriptions at once and kept them for dead clients; here they live
+    // exactly as long as the client.
+    connect(m_hub, &Hub::clientRemoved, this,
+            [this](quint64 clientId, const BrowserClient &) { unsubscribeClient(clientId); });
+}
+
+void Notifier::subscribeUser(quint64 clientId, const QString &orgId, const QString &userId)
+{
+    const Key key{orgId, userId};
+    addTo(m_byUser, key, clientId);
+    m_byClient[clientId].users.insert(key);
+}
+
+void Notifier::subscribeSession(quint64 clientId, const QString &orgId, const QString &sessionId)
+{
+    const Key key{orgId, sessionId};
+    addTo(m_bySession, key, clientId);
+    m_byClient[clientId].sessions.insert(key);
+}
+
+bool Notifier::unsubscribeUser(quint64 clientId, const QString &orgId, const QString &userId)
+{
+    const auto client = m_byClient.find(clientId);
+    if (client == m_byClient.end() || !client->users.remove({orgId, userId}))
+        return false;
+    removeFrom(m_byUser, Key{orgId, userId}, clientId);
+    if (client->users.isEmpty() && client->sessions.isEmpty())
+        m_byClient.erase(client);
+    return true;
+}
+
+bool Notifier::unsubscribeSession(quint64 clientId, const QString &orgId, const QString &sessionId)
+{
+    const auto client = m_byClient.find(clientId);
+    if (client == m_byClient.end() || !client->sessions.remove({orgId, sessionId}))
+        return false;
+    removeFrom(m_bySession, Key{orgId, sessionId}, clientId);
+    if (client->users.isEmpty() && client->sessions.isEmpty())
+        m_byClient.erase(client);
+    return true;
+}
+
+void Notifier::unsubscribeClient(quint64 clientId)
+{
+    const auto client = m_byClient.find(clientId);
+    if (client == m_byClient.end())
+        return;
+    for (const Key &key : std::as_const(client->users))
+        removeFrom(m_byUser, key, clientId);
+    for (const Key &key : std::as_const(client->sessions))
+        removeFrom(m_bySession, key, clientId);
+    m_byClient.erase(client);
+}
+
+int Notifier::subscriptionCount(quint64 clientId) const
+{
+    const auto client = m_byClient.constFind(clientId);
+    if (client == m_byClient.cend())
+        return 0;
+    return int(client->users.size() + client->sessions.size());
+}
+
+QSet<quint64> Notifier::subscribersOf(const protocol::browser::SessionEvent &event) const
+{
+    // An event without an org can't be matched against any key safely: it reaches nobody.
+    if (event.orgId.isEmpty())
+        return {};
+    QSet<quint64> clients = m_byUser.value(Key{event.orgId, event.userId});
+    clients.unite(m_bySession.value(Key{event.orgId, event.sessionId}));
+    return clients;
+}
+
+int Notifier::notifySessionEvent(const protocol::browser::SessionEvent &event)
+{
+    if (event.orgId.isEmpty()) {
+        qCWarning(lcNotifier) << "dropping" << protocol::browser::eventTypeName(event.type) << "for session"
+                              << event.sessionId << "without an org";
+        return 0;
+    }
+    const QSet<quint64> clients = subscribersOf(event);
+    if (clients.isEmpty())
+        return 0;
+    const OutgoingMessage message = OutgoingMessage::fromUtf8(protocol::browser::encodeSessionEvent(event));
+    int delivered = 0;
+    for (quint64 clientId : clients) {
+        // The keys already carry the org; checking the client's verified org as well means a
+        // wrong subscription can never turn into a leak.
+        const BrowserClient *client = m_hub->client(clientId);
+        if (!client || client->context.orgId != event.orgId)
+            continue;
+        if (m_hub->send(clientId, message))
+            ++delivered;
+    }
+    qCDebug(lcNotifier) << protocol::browser::eventTypeName(event.type) << "for session" << event.sessionId
+                        << "of org" << event.orgId << "reached" << delivered << "clients";
+    return delivered;
+}
+
+} // namespace switchboard
