@@ -1,0 +1,396 @@
+#include "core/AdminService.h"
+
+#include "core/AgentHub.h"
+#include "core/CommandLedger.h"
+#include "core/FutureWatch.h"
+#include "core/SessionService.h"
+#include "storage/Store.h"
+
+#include <QJsonArray>
+#include <QLoggingCategory>
+
+Q_LOGGING_CATEGORY(lcAdmin, "switchboard.admin")
+
+using namespace Qt::StringLiterals;
+
+namespace switchboard {
+
+using protocol::Decoded;
+using protocol::ErrorCode;
+
+AdminService::AdminService(Store *store, Hub *hub, AgentHub *agents, CommandLedger *ledger,
+                           SessionService *sessions, QObject *parent)
+    : QObject(parent)
+    , m_store(store)
+    , m_hub(hub)
+    , m_agents(agents)
+    , m_ledger(ledger)
+    , m_sessions(sessions)
+{
+    connect(m_hub, &Hub::clientRemoved, this,
+            [this](quint64 clientId, const BrowserClient &) { m_awaitingSnapshot.remove(clientId); });
+}
+
+bool AdminService::inScope(const BrowserClient &client, const QString &orgId) const
+{
+    if (client.kind != ClientKind::Admin)
+        return false;
+    return client.context.role == Role::Admin || client.context.orgId == orgId;
+}
+
+void AdminService::deliver(const QString &orgId, const OutgoingMessage &message, bool isAgentState)
+{
+    for (quint64 clientId : m_hub->clientsOfKind(ClientKind::Admin)) {
+        const BrowserClient *client = m_hub->client(clientId);
+        if (!client || !inScope(*client, orgId))
+            continue;
+        const auto pending = m_awaitingSnapshot.find(clientId);
+        if (pending != m_awaitingSnapshot.end()) {
+            // The snapshot takes agents' live state when it is sent, which is newer than any
+            // agent delta queued before it; everything else is replayed after the snapshot.
+            if (!isAgentState)
+                pending->deltas.append(message);
+            continue;
+        }
+        m_hub->send(clientId, message);
+    }
+}
+
+void AdminService::publishAgent(const protocol::AgentInfo &agent)
+{
+    deliver(agent.orgId, OutgoingMessage::fromUtf8(protocol::admin::encodeAgentUpdated(agent)), true);
+}
+
+void AdminService::publishAgentRemoved(const QString &agentId, const QString &orgId)
+{
+    deliver(orgId, OutgoingMessage::fromUtf8(protocol::admin::encodeAgentRemoved(agentId)));
+}
+
+void AdminService::publishCommand(const protocol::CommandInfo &command)
+{
+    deliver(command.orgId, OutgoingMessage::fromUtf8(protocol::admin::encodeCommandUpdated(command)));
+}
+
+void AdminService::publishSessionEvent(const protocol::browser::SessionEvent &event)
+{
+    deliver(event.orgId, OutgoingMessage::fromUtf8(protocol::browser::encodeSessionEvent(event, true)));
+}
+
+void AdminService::publishOrg(const QString &orgId)
+{
+    protocol::OrgInfo org;
+    org.orgId = orgId;
+    org.name = orgId;
+    org.clients = m_hub->clientCount(orgId);
+    deliver(orgId, OutgoingMessage::fromUtf8(protocol::admin::encodeOrgUpdated(org)));
+}
+
+void AdminService::clientJoined(quint64 clientId)
+{
+    m_awaitingSnapshot.insert(clientId, {});
+    sendSnapshot(clientId);
+}
+
+void AdminService::sendSnapshot(quint64 clientId)
+{
+    const BrowserClient *client = m_hub->client(clientId);
+    if (!client)
+        return;
+    const QString scope = client->context.role == Role::Admin ? QString() : client->context.orgId;
+
+    struct Parts
+    {
+        QList<protocol::AgentInfo> agents;
+        QList<protocol::OrgInfo> orgs;
+    };
+    auto parts = std::make_shared<Parts>();
+
+    // Three reads queued back to back on the storage thread; the last one's continuation sends.
+    whenFinished(this, m_store->listAgents(scope), [parts](Decoded<QList<protocol::AgentInfo>> result) {
+        if (result)
+            parts->agents = result.value();
+    });
+    whenFinished(this, m_store->listOrgs(), [parts](Decoded<QList<protocol::OrgInfo>> result) {
+        if (result)
+            parts->orgs = result.value();
+    });
+    whenFinished(this, m_store->recentCommands(scope, kSnapshotCommandLimit),
+                 [this, clientId, scope, parts](Decoded<QList<protocol::CommandInfo>> commands) {
+                     const BrowserClient *current = m_hub->client(clientId);
+                     if (!current)
+                         return;
+                     // Agents: the live view of connected agents wins over the stored row; an agent not
+                     // connected here is offline whatever the row says.
+                     QHash<QString, protocol::AgentInfo> live;
+                     for (const protocol::AgentInfo &agent : m_agents->connectedAgentInfos(scope))
+                         live.insert(agent.agentId, agent);
+                     QList<protocol::AgentInfo> agents;
+                     for (protocol::AgentInfo agent : parts->agents) {
+                         if (const auto it = live.constFind(agent.agentId); it != live.constEnd()) {
+                             agents.append(*it);
+                             live.remove(agent.agentId);
+                         } else {
+                             agent.status = protocol::AgentStatus::Offline;
+                             agent.replica.clear();
+                             agents.append(agent);
+                         }
+                     }
+                     for (const protocol::AgentInfo &agent : std::as_const(live))
+                         agents.append(agent);
+
+                     QHash<QString, protocol::OrgInfo> orgs;
+                     for (const protocol::OrgInfo &org : std::as_const(parts->orgs)) {
+                         if (scope.isEmpty() || org.orgId == scope)
+                             orgs.insert(org.orgId, org);
+                     }
+                     for (const QString &orgId : m_hub->uniqueOrgs()) {
+                         if (!scope.isEmpty() && orgId != scope)
+                             continue;
+                         auto &org = orgs[orgId];
+                         org.orgId = orgId;
+                         if (org.name.isEmpty())
+                             org.name = orgId;
+                     }
+                     QList<protocol::OrgInfo> orgList;
+                     for (protocol::OrgInfo org : std::as_const(orgs)) {
+                         org.clients = m_hub->clientCount(org.orgId);
+                         orgList.append(org);
+                     }
+                     std::sort(orgList.begin(), orgList.end(),
+                               [](const auto &a, const auto &b) { return a.orgId < b.orgId; });
+
+                     const QList<protocol::CommandInfo> commandList =
+                         commands ? commands.value() : QList<protocol::CommandInfo>{};
+                     if (!commands)
+                         qCWarning(lcAdmin) << "snapshot without commands:" << commands.error().message;
+                     m_hub->send(clientId, protocol::admin::encodeSnapshot(agents, orgList, commandList,
+                                                                           QDateTime::currentDateTimeUtc()));
+                     const Pending pending = m_awaitingSnapshot.take(clientId);
+                     for (const OutgoingMessage &delta : pending.deltas)
+                         m_hub->send(clientId, delta);
+                 });
+}
+
+void AdminService::reply(quint64 clientId, const QString &requestId, const QJsonObject &result)
+{
+    m_hub->send(clientId, protocol::browser::encodeReply(requestId, result));
+}
+
+void AdminService::fail(quint64 clientId, const QString &requestId, ErrorCode code, const QString &message)
+{
+    protocol::Error error;
+    error.code = code;
+    error.message = message;
+    error.requestId = requestId;
+    m_hub->send(clientId, protocol::browser::encodeError(error));
+}
+
+bool AdminService::authorise(quint64 clientId, const QString &requestId, const QString &orgId)
+{
+    const BrowserClient *client = m_hub->client(clientId);
+    if (!client)
+        return false;
+    if (client->context.role == Role::Admin || client->context.orgId == orgId)
+        return true;
+    fail(clientId, requestId, ErrorCode::Forbidden,
+         u"an operator may only act on their own organisation (%1)"_s.arg(client->context.orgId));
+    return false;
+}
+
+void AdminService::withAgent(quint64 clientId, const QString &requestId, const QString &agentId,
+                             std::function<void(const protocol::AgentInfo &)> next)
+{
+    if (const AgentConnection *connection = m_agents->connection(agentId)) {
+        const protocol::AgentInfo agent = connection->info;
+        if (authorise(clientId, requestId, agent.orgId))
+            next(agent);
+        return;
+    }
+    whenFinished(
+        this, m_store->getAgent(agentId),
+        [this, clientId, requestId, agentId, next = std::move(next)](Decoded<protocol::AgentInfo> agent) {
+            if (!m_hub->client(clientId))
+                return;
+            if (!agent) {
+                fail(clientId, requestId, agent.error().code, agent.error().message);
+                return;
+            }
+            if (authorise(clientId, requestId, agent.value().orgId))
+                next(agent.value());
+        });
+}
+
+void AdminService::handleMessage(quint64 clientId, const QByteArray &utf8)
+{
+    Decoded<protocol::admin::RequestMessage> decoded = protocol::admin::decodeRequest(utf8);
+    if (!decoded) {
+        m_hub->reportBadFrame(clientId, decoded.error());
+        return;
+    }
+    m_hub->reportGoodFrame(clientId);
+    const QString requestId = decoded.value().requestId;
+    std::visit(
+        [&](const auto &request) {
+            using T = std::decay_t<decltype(request)>;
+            if constexpr (std::is_same_v<T, protocol::admin::CommandSend>)
+                onCommandSend(clientId, requestId, request);
+            else if constexpr (std::is_same_v<T, protocol::admin::SessionStart>)
+                onSessionStart(clientId, requestId, request);
+            else if constexpr (std::is_same_v<T, protocol::admin::SessionControl>)
+                onSessionControl(clientId, requestId, request);
+            else if constexpr (std::is_same_v<T, protocol::admin::OrgBroadcast>)
+                onOrgBroadcast(clientId, requestId, request);
+            else if constexpr (std::is_same_v<T, protocol::admin::AgentsBroadcast>)
+                onAgentsBroadcast(clientId, requestId, request);
+            else if constexpr (std::is_same_v<T, protocol::admin::AgentDecision>)
+                onAgentDecision(clientId, requestId, request);
+        },
+        decoded.value().request);
+}
+
+void AdminService::onCommandSend(quint64 clientId, const QString &requestId,
+                                 const protocol::admin::CommandSend &request)
+{
+    withAgent(clientId, requestId, request.agentId,
+              [this, clientId, requestId, request](const protocol::AgentInfo &agent) {
+                  if (agent.approvalStatus != protocol::ApprovalStatus::Approved) {
+                      fail(clientId, requestId, ErrorCode::Conflict,
+                           u"agent %1 is not approved"_s.arg(agent.agentId));
+                      return;
+                  }
+                  const QString sessionId = request.payload.value("sessionId"_L1).toString();
+                  whenFinished(
+                      this,
+                      m_ledger->issue(agent.agentId, agent.orgId, request.action, request.payload, sessionId),
+                      [this, clientId, requestId](Decoded<protocol::CommandInfo> command) {
+                          if (!command) {
+                              fail(clientId, requestId, command.error().code, command.error().message);
+                              return;
+                          }
+                          reply(clientId, requestId, {{"command"_L1, command.value().toJson()}});
+                      });
+              });
+}
+
+void AdminService::onSessionStart(quint64 clientId, const QString &requestId,
+                                  const protocol::admin::SessionStart &request)
+{
+    if (!authorise(clientId, requestId, request.orgId))
+        return;
+    whenFinished(this, m_sessions->startSession(request),
+                 [this, clientId, requestId](Decoded<protocol::SessionInfo> session) {
+                     if (!session) {
+                         fail(clientId, requestId, session.error().code, session.error().message);
+                         return;
+                     }
+                     reply(clientId, requestId, {{"session"_L1, session.value().toJson()}});
+                 });
+}
+
+void AdminService::onSessionControl(quint64 clientId, const QString &requestId,
+                                    const protocol::admin::SessionControl &request)
+{
+    whenFinished(this, m_store->getSession(request.sessionId),
+                 [this, clientId, requestId, request](Decoded<protocol::SessionInfo> session) {
+                     if (!m_hub->client(clientId))
+                         return;
+                     if (!session) {
+                         fail(clientId, requestId, session.error().code, session.error().message);
+                         return;
+                     }
+                     if (!authorise(clientId, requestId, session.value().orgId))
+                         return;
+                     if (protocol::isTerminalSessionState(session.value().state)) {
+                         fail(clientId, requestId, ErrorCode::Conflict,
+                              u"session %1 is %2"_s.arg(request.sessionId,
+                                                        protocol::sessionStateName(session.value().state)));
+                         return;
+                     }
+                     whenFinished(this, m_sessions->controlSession(session.value(), request.action),
+                                  [this, clientId, requestId](Decoded<protocol::CommandInfo> command) {
+                                      if (!command) {
+                                          fail(clientId, requestId, command.error().code,
+                                               command.error().message);
+                                          return;
+                                      }
+                                      reply(clientId, requestId, {{"command"_L1, command.value().toJson()}});
+                                  });
+                 });
+}
+
+void AdminService::onOrgBroadcast(quint64 clientId, const QString &requestId,
+                                  const protocol::admin::OrgBroadcast &request)
+{
+    if (!authorise(clientId, requestId, request.orgId))
+        return;
+    const OutgoingMessage message = OutgoingMessage::fromUtf8(
+        protocol::browser::encodeOrgBroadcast(request.orgId, request.data, QDateTime::currentDateTimeUtc()));
+    const int delivered = m_hub->broadcastToOrg(request.orgId, message, ClientKind::Sessions);
+    reply(clientId, requestId, {{"delivered"_L1, delivered}});
+}
+
+void AdminService::onAgentsBroadcast(quint64 clientId, const QString &requestId,
+                                     const protocol::admin::AgentsBroadcast &request)
+{
+    const BrowserClient *client = m_hub->client(clientId);
+    if (!client)
+        return;
+    protocol::agent::ServerFrame frame;
+    if (request.shutdown)
+        frame = protocol::agent::Shutdown{request.message};
+    else
+        frame = protocol::agent::Notice{request.message};
+    int delivered = 0;
+    if (client->context.role == Role::Admin) {
+        delivered = m_agents->broadcastToAllAgents(frame, request.excludeAgentId);
+    } else {
+        // An operator reaches only the agents of their own organisation.
+        const QByteArray bytes = protocol::agent::encodeServerFrame(frame, QDateTime::currentDateTimeUtc());
+        for (const protocol::AgentInfo &agent : m_agents->connectedAgentInfos(client->context.orgId)) {
+            if (agent.agentId == request.excludeAgentId)
+                continue;
+            const AgentConnection *connection = m_agents->connection(agent.agentId);
+            if (connection && connection->socket &&
+                connection->socket->state() == QAbstractSocket::ConnectedState) {
+                connection->socket->sendTextMessage(QString::fromUtf8(bytes));
+                ++delivered;
+            }
+        }
+    }
+    reply(clientId, requestId, {{"delivered"_L1, delivered}});
+}
+
+void AdminService::onAgentDecision(quint64 clientId, const QString &requestId,
+                                   const protocol::admin::AgentDecision &request)
+{
+    withAgent(clientId, requestId, request.agentId,
+              [this, clientId, requestId, request](const protocol::AgentInfo &) {
+                  const BrowserClient *client = m_hub->client(clientId);
+                  const QString decidedBy = client ? client->context.userId : QString();
+                  const auto status = request.approve ? protocol::ApprovalStatus::Approved
+                                                      : protocol::ApprovalStatus::Rejected;
+                  whenFinished(this,
+                               m_store->setAgentApproval(request.agentId, status, decidedBy,
+                                                         QDateTime::currentDateTimeUtc()),
+                               [this, clientId, requestId](Decoded<protocol::AgentInfo> agent) {
+                                   if (!agent) {
+                                       fail(clientId, requestId, agent.error().code, agent.error().message);
+                                       return;
+                                   }
+                                   // The live registry must learn the decision too: selection reads it, and a
+                                   // rejected agent that is connected right now is closed.
+                                   m_agents->setApprovalStatus(agent.value().agentId,
+                                                               agent.value().approvalStatus);
+                                   protocol::AgentInfo info = agent.value();
+                                   if (const AgentConnection *connection = m_agents->connection(info.agentId))
+                                       info = connection->info;
+                                   else
+                                       info.status = protocol::AgentStatus::Offline;
+                                   info.approvalStatus = agent.value().approvalStatus;
+                                   publishAgent(info);
+                                   reply(clientId, requestId, {{"agent"_L1, info.toJson()}});
+                               });
+              });
+}
+
+} // namespace switchboard

@@ -1,0 +1,242 @@
+#include "core/Gateway.h"
+#include "core/FutureWatch.h"
+
+#include "core/AdminService.h"
+#include "core/AgentHub.h"
+#include "core/AgentRegistrar.h"
+#include "core/BrowserEndpoint.h"
+#include "core/SessionService.h"
+#include "net/Authenticator.h"
+#include "net/HttpRequest.h"
+#include "net/HttpResponse.h"
+#include "shared/JsonReader.h"
+#include "storage/Store.h"
+
+#include <QJsonDocument>
+#include <QLoggingCategory>
+
+Q_LOGGING_CATEGORY(lcGateway, "switchboard.gateway")
+
+using namespace Qt::StringLiterals;
+
+namespace switchboard {
+
+using protocol::Decoded;
+
+// What an accepted upgrade carries from the handshake to the socket's new owner.
+struct UpgradeContext
+{
+    bool isAgent = false;
+    ClientKind kind = ClientKind::Sessions;
+    protocol::AgentInfo agent;
+    OrgContext org;
+};
+
+namespace {
+
+QByteArray errorBody(const QString &error, const QString &details = {})
+{
+    return jsonError(error, details.isEmpty() ? QJsonValue() : QJsonValue(details));
+}
+
+QByteArray jsonBody(const QJsonObject &object)
+{
+    return QJsonDocument(object).toJson(QJsonDocument::Compact);
+}
+
+} // namespace
+
+} // namespace switchboard
+
+Q_DECLARE_METATYPE(switchboard::UpgradeContext)
+
+namespace switchboard {
+
+Gateway::Gateway(const Services &services, QObject *parent)
+    : QObject(parent)
+    , m_services(services)
+{}
+
+void Gateway::handleHttpRequest(const HttpRequest &request, HttpResponder responder)
+{
+    const QString path = request.path;
+    const QByteArray method = request.method;
+    if (path == "/healthz"_L1) {
+        if (method != "GET")
+            return responder.respond(405, errorBody(u"Method not allowed"_s));
+        return responder.respond(200, jsonBody({{"status"_L1, u"ok"_s}}));
+    }
+    if (path == "/readyz"_L1) {
+        if (method != "GET")
+            return responder.respond(405, errorBody(u"Method not allowed"_s));
+        return readiness(responder);
+    }
+    if (path == "/api/v1/agents/register"_L1) {
+        if (method != "POST")
+            return responder.respond(405, errorBody(u"Method not allowed"_s));
+        m_services.registrar->registerAgent(request.header("X-Agent-API-Key"), request.body,
+                                            [responder](const HttpReply &reply) mutable {
+                                                responder.respond(reply.status, jsonBody(reply.body));
+                                            });
+        return;
+    }
+    if (path == "/api/v1/events"_L1) {
+        if (method != "POST")
+            return responder.respond(405, errorBody(u"Method not allowed"_s));
+        return publishEvent(request, responder);
+    }
+    if (path.startsWith("/api/v1/ws/"_L1) || path == "/api/v1/agents/connect"_L1)
+        return responder.respond(426, errorBody(u"Upgrade required"_s, u"this endpoint speaks WebSocket"_s));
+    responder.respond(404, errorBody(u"Not found"_s, path));
+}
+
+void Gateway::readiness(HttpResponder responder)
+{
+    whenFinished(this, m_services.store->ping(), [responder](Decoded<bool> ping) mutable {
+        if (ping && ping.value()) {
+            responder.respond(200, jsonBody({{"status"_L1, u"ready"_s}, {"database"_L1, u"ok"_s}}));
+        } else {
+            const QString why = ping ? u"unreachable"_s : ping.error().message;
+            responder.respond(503, jsonBody({{"status"_L1, u"unavailable"_s}, {"database"_L1, why}}));
+        }
+    });
+}
+
+void Gateway::publishEvent(const HttpRequest &request, HttpResponder responder)
+{
+    Decoded<OrgContext> caller =
+        m_services.authenticator->authenticate(request, QDateTime::currentDateTimeUtc());
+    if (!caller)
+        return responder.respond(401, errorBody(u"Unauthorized"_s, caller.error().message));
+    if (caller.value().role != Role::Admin && caller.value().role != Role::Service)
+        return responder.respond(
+            403, errorBody(u"Forbidden"_s, u"publishing events needs an admin or service token"_s));
+    Decoded<QJsonObject> body = protocol::parseObject(request.body);
+    if (!body)
+        return responder.respond(400, errorBody(u"Invalid event"_s, body.error().message));
+    Decoded<protocol::browser::SessionEvent> event =
+        protocol::browser::decodeSessionEvent(body.value(), QDateTime::currentDateTimeUtc());
+    if (!event)
+        return responder.respond(400, errorBody(u"Invalid event"_s, event.error().message));
+
+    const OrgContext who = caller.value();
+    protocol::browser::SessionEvent accepted = event.value();
+    // A service token speaks for its own organisation only; an admin names the org or lets the
+    // session's stored org decide.
+    if (who.role == Role::Service) {
+        if (!accepted.orgId.isEmpty() && accepted.orgId != who.orgId)
+            return responder.respond(
+                403,
+                errorBody(u"Forbidden"_s, u"a service token may only publish to its own organisation"_s));
+        accepted.orgId = who.orgId;
+    }
+    whenFinished(
+        this, m_services.store->getSession(accepted.sessionId),
+        [this, responder, accepted](Decoded<protocol::SessionInfo> session) mutable {
+            if (session) {
+                if (!accepted.orgId.isEmpty() && accepted.orgId != session.value().orgId)
+                    return responder.respond(404, errorBody(u"Session not found"_s, accepted.sessionId));
+                if (accepted.userId != session.value().userId)
+                    return responder.respond(
+                        400, errorBody(u"Invalid event"_s, u"userId does not match the session's owner"_s));
+                accepted.orgId = session.value().orgId;
+            } else if (session.error().code != protocol::ErrorCode::NotFound) {
+                return responder.respond(503, errorBody(u"Storage unavailable"_s, session.error().message));
+            } else if (accepted.orgId.isEmpty()) {
+                return responder.respond(
+                    400, errorBody(u"Invalid event"_s,
+                                   u"orgId is required for a session Switchboard does not know"_s));
+            }
+            m_services.sessions->publishEvent(accepted);
+            responder.respond(202, jsonBody({{"accepted"_L1, true}}));
+        });
+}
+
+void Gateway::handleUpgradeRequest(const HttpRequest &request, UpgradeDecision decision)
+{
+    if (m_draining)
+        return decision.reject(503, errorBody(u"Shutting down"_s));
+    const QString path = request.path;
+    if (path == "/api/v1/agents/connect"_L1)
+        return upgradeAgent(request, decision);
+    if (path == "/api/v1/ws/sessions"_L1)
+        return upgradeBrowser(request, decision, ClientKind::Sessions);
+    if (path == "/api/v1/ws/cluster"_L1)
+        return upgradeBrowser(request, decision, ClientKind::Cluster);
+    if (path == "/api/v1/ws/admin"_L1)
+        return upgradeBrowser(request, decision, ClientKind::Admin);
+    decision.reject(404, errorBody(u"Not found"_s, path));
+}
+
+void Gateway::upgradeAgent(const HttpRequest &request, UpgradeDecision decision)
+{
+    const QString agentId = request.queryValue(u"agent_id"_s);
+    if (agentId.isEmpty())
+        return decision.reject(400, errorBody(u"Missing agent_id"_s));
+    const QByteArray apiKey = request.header("X-Agent-API-Key");
+    if (apiKey.isEmpty())
+        return decision.reject(401, errorBody(u"Missing API key"_s));
+    if (!Authenticator::isWellFormedApiKey(apiKey))
+        return decision.reject(401, errorBody(u"Invalid API key format"_s));
+    whenFinished(
+        this, m_services.store->agentCredentials(agentId),
+        [agentId, apiKey, decision](Decoded<Store::AgentCredentials> credentials) mutable {
+            if (!credentials) {
+                if (credentials.error().code == protocol::ErrorCode::NotFound) {
+                    QJsonObject body{{"error"_L1, u"Agent not found"_s},
+                                     {"details"_L1, u"register the agent first"_s},
+                                     {"agentId"_L1, agentId}};
+                    return decision.reject(404, jsonBody(body));
+                }
+                return decision.reject(503, errorBody(u"Storage unavailable"_s, credentials.error().message));
+            }
+            // Only the agent's own key opens its connection; the bootstrap key never does.
+            if (!Authenticator::constantTimeEquals(Authenticator::hashApiKey(apiKey),
+                                                   credentials.value().apiKeyHash))
+                return decision.reject(403, errorBody(u"Invalid API key"_s));
+            const protocol::AgentInfo &agent = credentials.value().agent;
+            if (agent.approvalStatus != protocol::ApprovalStatus::Approved)
+                return decision.reject(403,
+                                       errorBody(u"Agent not approved"_s,
+                                                 u"approval status is %1"_s.arg(
+                                                     protocol::approvalStatusName(agent.approvalStatus))));
+            UpgradeContext context;
+            context.isAgent = true;
+            context.agent = agent;
+            decision.accept(QVariant::fromValue(context));
+        });
+}
+
+void Gateway::upgradeBrowser(const HttpRequest &request, UpgradeDecision decision, ClientKind kind)
+{
+    Decoded<OrgContext> caller =
+        m_services.authenticator->authenticate(request, QDateTime::currentDateTimeUtc());
+    if (!caller)
+        return decision.reject(401, errorBody(u"Unauthorized"_s, caller.error().message));
+    const Role role = caller.value().role;
+    const bool allowed = kind == ClientKind::Sessions ? role != Role::Service
+                                                      : (role == Role::Admin || role == Role::Operator);
+    if (!allowed)
+        return decision.reject(
+            403, errorBody(u"Forbidden"_s, u"role %1 may not open this stream"_s.arg(roleName(role))));
+    UpgradeContext context;
+    context.kind = kind;
+    context.org = caller.value();
+    decision.accept(QVariant::fromValue(context));
+}
+
+void Gateway::handleWebSocket(QWebSocket *socket, const HttpRequest &request, const QVariant &variant)
+{
+    const UpgradeContext context = variant.value<UpgradeContext>();
+    if (context.isAgent) {
+        m_services.agents->acceptConnection(socket, context.agent);
+        return;
+    }
+    const quint64 clientId = m_services.hub->addClient(socket, context.kind, context.org);
+    if (context.kind == ClientKind::Admin)
+        m_services.admin->clientJoined(clientId);
+    else if (context.kind == ClientKind::Sessions)
+        m_services.browsers->clientJoined(clientId, request.query);
+}
+
+} // namespace switchboard

@@ -1,0 +1,58 @@
+// Gateway: what each HTTP request to the front door means. Answers health and REST requests,
+// authenticates WebSocket upgrades (agents by key, browsers by token and role) before the
+// handshake, and hands accepted sockets to AgentHub or Hub with the verified identity.
+#pragma once
+
+#include "core/Hub.h"
+#include "net/HttpFront.h"
+#include "net/OrgContext.h"
+#include "shared/Records.h"
+
+#include <QObject>
+
+namespace switchboard {
+
+class AdminService;
+class AgentHub;
+class AgentRegistrar;
+class Authenticator;
+class BrowserEndpoint;
+class SessionService;
+class Store;
+
+class Gateway : public QObject, public HttpHandler
+{
+    Q_OBJECT
+public:
+    struct Services
+    {
+        Store *store = nullptr;
+        Authenticator *authenticator = nullptr;
+        AgentHub *agents = nullptr;
+        Hub *hub = nullptr;
+        BrowserEndpoint *browsers = nullptr;
+        AdminService *admin = nullptr;
+        SessionService *sessions = nullptr;
+        AgentRegistrar *registrar = nullptr;
+    };
+
+    explicit Gateway(const Services &services, QObject *parent = nullptr);
+
+    // Set while shutting down: new upgrades are refused with 503.
+    void setDraining(bool draining) { m_draining = draining; }
+
+    void handleHttpRequest(const HttpRequest &request, HttpResponder responder) override;
+    void handleUpgradeRequest(const HttpRequest &request, UpgradeDecision decision) override;
+    void handleWebSocket(QWebSocket *socket, const HttpRequest &request, const QVariant &context) override;
+
+private:
+    void upgradeAgent(const HttpRequest &request, UpgradeDecision decision);
+    void upgradeBrowser(const HttpRequest &request, UpgradeDecision decision, ClientKind kind);
+    void readiness(HttpResponder responder);
+    void publishEvent(const HttpRequest &request, HttpResponder responder);
+
+    Services m_services;
+    bool m_draining = false;
+};
+
+} // namespace switchboard

@@ -1,0 +1,197 @@
+#include "core/Server.h"
+#include "core/FutureWatch.h"
+
+#include "core/AdminService.h"
+#include "core/AgentHub.h"
+#include "core/AgentRegistrar.h"
+#include "core/BrowserEndpoint.h"
+#include "core/CommandLedger.h"
+#include "core/Gateway.h"
+#include "core/Hub.h"
+#include "core/Manager.h"
+#include "core/Notifier.h"
+#include "core/SessionService.h"
+#include "net/Authenticator.h"
+#include "net/HttpFront.h"
+#include "storage/Store.h"
+
+#include <QLoggingCategory>
+#include <QTimer>
+
+Q_LOGGING_CATEGORY(lcServer, "switchboard.server")
+
+using namespace Qt::StringLiterals;
+
+namespace switchboard {
+
+namespace {
+// Agents registered with the bootstrap key join this org until an admin approves them.
+const QString kBootstrapOrg = u"default"_s;
+
+HttpLimits httpLimitsFrom(const Limits &limits)
+{
+    HttpLimits http;
+    http.listenBacklog = limits.listenBacklog;
+    http.maxPendingWebSockets = limits.maxPendingWebSockets;
+    http.handshakeTimeout = limits.handshakeTimeout();
+    http.maxHeaderBytes = limits.maxHeaderBytes;
+    http.maxBodyBytes = limits.maxBodyBytes;
+    return http;
+}
+} // namespace
+
+Server::Server(const Settings &settings, QObject *parent)
+    : QObject(parent)
+    , m_settings(settings)
+{
+    m_store = new Store(this);
+    m_authenticator = std::make_unique<Authenticator>(m_settings.jwtSecret);
+
+    AgentHub::Config agentConfig;
+    agentConfig.heartbeatTimeout = m_settings.heartbeatTimeout();
+    agentConfig.staleSweepInterval = m_settings.staleSweepInterval();
+    agentConfig.pingInterval = m_settings.agentPingInterval();
+    agentConfig.readTimeout = m_settings.readTimeout();
+    agentConfig.maxFrameBytes = m_settings.limits.agentMaxFrameBytes;
+    agentConfig.maxBadFrames = m_settings.limits.maxBadFrames;
+    agentConfig.replica = m_settings.replicaName;
+    m_agents = new AgentHub(m_store, agentConfig, this);
+    m_ledger = new CommandLedger(m_store, m_agents, this);
+    m_sessions = new SessionService(m_store, m_agents, m_ledger, this);
+
+    Hub::Config hubConfig;
+    hubConfig.maxUnsentMessages = m_settings.limits.slowClientMaxMessages;
+    hubConfig.maxUnsentBytes = m_settings.limits.slowClientMaxBytes;
+    hubConfig.pingInterval = m_settings.uiPingInterval();
+    hubConfig.readTimeout = m_settings.readTimeout();
+    hubConfig.maxFrameBytes = m_settings.limits.browserMaxFrameBytes;
+    hubConfig.maxBadFrames = m_settings.limits.maxBadFrames;
+    m_hub = new Hub(hubConfig, this);
+    m_notifier = new Notifier(m_hub, this);
+    m_browsers = new BrowserEndpoint(m_store, m_hub, m_notifier, this);
+    m_manager =
+        new Manager(m_store, m_hub, {m_settings.sessionsInterval(), m_settings.metricsInterval()}, this);
+    m_admin = new AdminService(m_store, m_hub, m_agents, m_ledger, m_sessions, this);
+    m_registrar = new AgentRegistrar(m_store, m_settings.bootstrapKey, kBootstrapOrg, this);
+
+    Gateway::Services services;
+    services.store = m_store;
+    services.authenticator = m_authenticator.get();
+    services.agents = m_agents;
+    services.hub = m_hub;
+    services.browsers = m_browsers;
+    services.admin = m_admin;
+    services.sessions = m_sessions;
+    services.registrar = m_registrar;
+    m_gateway = std::make_unique<Gateway>(services);
+
+    m_front = new HttpFront(m_gateway.get(), httpLimitsFrom(m_settings.limits), this);
+    wire();
+}
+
+Server::~Server()
+{
+    // Reverse order of construction: the front door and the sockets go first, storage last, so
+    // nothing ever calls into a component that is already gone.
+    delete m_front;
+    m_gateway.reset();
+    delete m_registrar;
+    delete m_admin;
+    delete m_manager;
+    delete m_browsers;
+    delete m_notifier;
+    delete m_hub;
+    delete m_sessions;
+    delete m_ledger;
+    delete m_agents;
+    m_store->close();
+    delete m_store;
+}
+
+void Server::wire()
+{
+    connect(m_hub, &Hub::messageReceived, this, [this](quint64 clientId, const QByteArray &utf8) {
+        const BrowserClient *client = m_hub->client(clientId);
+        if (!client)
+            return;
+        if (client->kind == ClientKind::Admin)
+            m_admin->handleMessage(clientId, utf8);
+        else
+            m_browsers->handleMessage(clientId, utf8);
+    });
+    connect(m_hub, &Hub::orgClientCountChanged, m_admin,
+            [this](const QString &orgId, int) { m_admin->publishOrg(orgId); });
+
+    connect(m_agents, &AgentHub::agentConnected, m_admin, &AdminService::publishAgent);
+    connect(m_agents, &AgentHub::agentUpdated, m_admin, &AdminService::publishAgent);
+    connect(
+        m_agents, &AgentHub::agentDisconnected, m_admin,
+        [this](const protocol::AgentInfo &agent, protocol::AgentStatus) { m_admin->publishAgent(agent); });
+    connect(m_registrar, &AgentRegistrar::agentRegistered, m_admin, [this](const protocol::AgentInfo &agent) {
+        if (const AgentConnection *connection = m_agents->connection(agent.agentId)) {
+            m_admin->publishAgent(connection->info);
+            return;
+        }
+        protocol::AgentInfo offline = agent;
+        offline.status = protocol::AgentStatus::Offline;
+        m_admin->publishAgent(offline);
+    });
+    connect(m_ledger, &CommandLedger::commandUpdated, m_admin, &AdminService::publishCommand);
+    connect(m_sessions, &SessionService::sessionEvent, m_notifier, &Notifier::notifySessionEvent);
+    connect(m_sessions, &SessionService::sessionEvent, m_admin, &AdminService::publishSessionEvent);
+}
+
+protocol::Decoded<protocol::Done> Server::start()
+{
+    // Startup may wait on storage: nothing is connected yet.
+    protocol::Decoded<protocol::Done> opened = m_store->open(m_settings.databaseUrl).result();
+    if (!opened)
+        return opened;
+    const auto cleaned =
+        m_store->markReplicaAgentsOffline(m_settings.replicaName, QDateTime::currentDateTimeUtc()).result();
+    if (cleaned && cleaned.value() > 0)
+        qCInfo(lcServer) << cleaned.value() << "agents left online by a previous run are now offline";
+    if (!m_front->listen(m_settings.listenAddress, m_settings.listenPort)) {
+        protocol::Error error;
+        error.code = protocol::ErrorCode::Unavailable;
+        error.message = u"cannot listen on %1:%2: %3"_s.arg(m_settings.listenAddress.toString())
+                            .arg(m_settings.listenPort)
+                            .arg(m_front->errorString());
+        return error;
+    }
+    m_manager->start();
+    m_running = true;
+    return protocol::Done{};
+}
+
+QHostAddress Server::serverAddress() const
+{
+    return m_front->serverAddress();
+}
+
+quint16 Server::serverPort() const
+{
+    return m_front->serverPort();
+}
+
+void Server::shutdown()
+{
+    if (m_stopping)
+        return;
+    m_stopping = true;
+    qCInfo(lcServer) << "shutting down";
+    m_gateway->setDraining(true);
+    m_front->stopListening();
+    m_manager->stop();
+    m_hub->closeAll(QWebSocketProtocol::CloseCodeGoingAway, u"going away"_s);
+    whenFinished(this, m_agents->shutdown(), [this](protocol::Decoded<int> marked) {
+        if (!marked)
+            qCWarning(lcServer) << "could not mark agents offline:" << marked.error().message;
+        m_store->close();
+        m_running = false;
+        // One more turn of the event loop writes the close frames queued above.
+        QTimer::singleShot(100, this, &Server::stopped);
+    });
+}
+
+} // namespace switchboard

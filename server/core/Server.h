@@ -1,0 +1,82 @@
+// Server: the composition root. Builds every component from the settings, wires their signals,
+// starts listening and shuts down in order. It owns and wires; it does nothing else.
+#pragma once
+
+#include "config/Settings.h"
+#include "shared/Protocol.h"
+
+#include <QHostAddress>
+#include <QObject>
+
+#include <memory>
+
+namespace switchboard {
+
+class AdminService;
+class AgentHub;
+class AgentRegistrar;
+class Authenticator;
+class BrowserEndpoint;
+class CommandLedger;
+class Gateway;
+class HttpFront;
+class Hub;
+class Manager;
+class Notifier;
+class SessionService;
+class Store;
+
+class Server : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Server(const Settings &settings, QObject *parent = nullptr);
+    ~Server() override;
+
+    // Opens (and migrates) the database, marks agents this replica left online as offline
+    // (a previous run may have been killed), starts the timers and listens.
+    protocol::Decoded<protocol::Done> start();
+    // Graceful stop: refuse new connections, close every socket with 1001 "going away", mark
+    // connected agents offline, flush storage; emits stopped() when done.
+    void shutdown();
+    bool isRunning() const { return m_running; }
+
+    QHostAddress serverAddress() const;
+    quint16 serverPort() const;
+    const Settings &settings() const { return m_settings; }
+
+    Store *store() const { return m_store; }
+    Authenticator *authenticator() const { return m_authenticator.get(); }
+    AgentHub *agentHub() const { return m_agents; }
+    CommandLedger *commandLedger() const { return m_ledger; }
+    SessionService *sessionService() const { return m_sessions; }
+    Hub *hub() const { return m_hub; }
+    Notifier *notifier() const { return m_notifier; }
+    Manager *manager() const { return m_manager; }
+    AdminService *adminService() const { return m_admin; }
+
+Q_SIGNALS:
+    void stopped();
+
+private:
+    void wire();
+
+    Settings m_settings;
+    bool m_running = false;
+    bool m_stopping = false;
+    Store *m_store = nullptr;
+    std::unique_ptr<Authenticator> m_authenticator;
+    AgentHub *m_agents = nullptr;
+    CommandLedger *m_ledger = nullptr;
+    SessionService *m_sessions = nullptr;
+    Hub *m_hub = nullptr;
+    Notifier *m_notifier = nullptr;
+    BrowserEndpoint *m_browsers = nullptr;
+    Manager *m_manager = nullptr;
+    AdminService *m_admin = nullptr;
+    AgentRegistrar *m_registrar = nullptr;
+    std::unique_ptr<Gateway> m_gateway;
+    HttpFront *m_front = nullptr;
+};
+
+} // namespace switchboard
