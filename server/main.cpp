@@ -68,6 +68,10 @@ int main(int argc, char *argv[])
     case Command::Serve:
         break;
     default:
+        // An admin command prints its result; storage's progress lines are noise there.
+        applyLogLevel(invocation.settings.logLevel == switchboard::LogLevel::Debug
+                          ? switchboard::LogLevel::Debug
+                          : switchboard::LogLevel::Warning);
         return switchboard::AdminCommands(out, err).run(invocation);
     }
 
