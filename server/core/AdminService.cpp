@@ -2,7 +2,7 @@
 
 #include "core/AgentHub.h"
 #include "core/CommandLedger.h"
-#include "core/FutureWatch.h"
+#include "core/Continuation.h"
 #include "core/SessionService.h"
 #include "storage/Store.h"
 

@@ -1,5 +1,5 @@
 #include "core/AgentRegistrar.h"
-#include "core/FutureWatch.h"
+#include "core/Continuation.h"
 
 #include "net/Authenticator.h"
 #include "shared/JsonReader.h"

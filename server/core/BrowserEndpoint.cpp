@@ -1,6 +1,6 @@
 #include "core/BrowserEndpoint.h"
 
-#include "core/FutureWatch.h"
+#include "core/Continuation.h"
 #include "core/Hub.h"
 #include "core/Notifier.h"
 #include "storage/Store.h"

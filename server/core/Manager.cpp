@@ -1,6 +1,6 @@
 #include "core/Manager.h"
 
-#include "core/FutureWatch.h"
+#include "core/Continuation.h"
 #include "core/Hub.h"
 #include "storage/Store.h"
 

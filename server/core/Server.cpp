@@ -1,5 +1,5 @@
 #include "core/Server.h"
-#include "core/FutureWatch.h"
+#include "core/Continuation.h"
 
 #include "core/AdminService.h"
 #include "core/AgentHub.h"
