@@ -340,23 +340,9 @@ void AdminService::onAgentsBroadcast(quint64 clientId, const QString &requestId,
         frame = protocol::agent::Shutdown{request.message};
     else
         frame = protocol::agent::Notice{request.message};
-    int delivered = 0;
-    if (client->context.role == Role::Admin) {
-        delivered = m_agents->broadcastToAllAgents(frame, request.excludeAgentId);
-    } else {
-        // An operator reaches only the agents of their own organisation.
-        const QByteArray bytes = protocol::agent::encodeServerFrame(frame, QDateTime::currentDateTimeUtc());
-        for (const protocol::AgentInfo &agent : m_agents->connectedAgentInfos(client->context.orgId)) {
-            if (agent.agentId == request.excludeAgentId)
-                continue;
-            const AgentConnection *connection = m_agents->connection(agent.agentId);
-            if (connection && connection->socket &&
-                connection->socket->state() == QAbstractSocket::ConnectedState) {
-                connection->socket->sendTextMessage(QString::fromUtf8(bytes));
-                ++delivered;
-            }
-        }
-    }
+    // An operator reaches only the agents of their own organisation.
+    const QString scope = client->context.role == Role::Admin ? QString() : client->context.orgId;
+    const int delivered = m_agents->broadcastToAllAgents(frame, request.excludeAgentId, scope);
     reply(clientId, requestId, {{"delivered"_L1, delivered}});
 }
 

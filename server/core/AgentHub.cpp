@@ -182,12 +182,13 @@ bool AgentHub::sendCommandToAgent(const QString &agentId, const protocol::agent:
     return sent;
 }
 
-int AgentHub::broadcastToAllAgents(const protocol::agent::ServerFrame &frame, const QString &excludeAgentId)
+int AgentHub::broadcastToAllAgents(const protocol::agent::ServerFrame &frame, const QString &excludeAgentId,
+                                   const QString &orgId)
 {
     const QByteArray bytes = protocol::agent::encodeServerFrame(frame, nowUtc());
     int delivered = 0;
     for (const AgentConnection &connection : std::as_const(m_connections)) {
-        if (connection.info.agentId == excludeAgentId)
+        if (connection.info.agentId == excludeAgentId || (!orgId.isEmpty() && connection.info.orgId != orgId))
             continue;
         if (sendBytes(connection, bytes))
             ++delivered;

@@ -61,7 +61,9 @@ public:
 
     // The original's public API (Qt-style names).
     bool sendCommandToAgent(const QString &agentId, const protocol::agent::Command &command);
-    int broadcastToAllAgents(const protocol::agent::ServerFrame &frame, const QString &excludeAgentId = {});
+    // orgId empty = every agent; otherwise only that organisation's agents (an operator's reach).
+    int broadcastToAllAgents(const protocol::agent::ServerFrame &frame, const QString &excludeAgentId = {},
+                             const QString &orgId = {});
     QStringList connectedAgents() const;
     bool isAgentConnected(const QString &agentId) const;
     const AgentConnection *connection(const QString &agentId) const;

@@ -223,8 +223,16 @@ private Q_SLOTS:
         reply =
             acmeOperator->waitFor([](const QJsonObject &m) { return m.value("requestId"_L1) == "x4"_L1; });
         QCOMPARE(reply.value("type"_L1).toString(), u"reply"_s);
+        // agents.broadcast from an operator reaches its own org's agents only.
+        acmeOperator->send(
+            {{"type"_L1, u"agents.broadcast"_s}, {"requestId"_L1, u"x5"_s}, {"message"_L1, u"drain soon"_s}});
+        reply =
+            acmeOperator->waitFor([](const QJsonObject &m) { return m.value("requestId"_L1) == "x5"_L1; });
+        QCOMPARE(reply.value("result"_L1).toObject().value("delivered"_L1).toInt(), 1);
+        QVERIFY(!m_acmeAgent->waitForType(u"notice"_s).isEmpty());
         // Admin deltas of another org never reach it.
         QTest::qWait(300);
+        QVERIFY(m_globexAgent->ofType(u"notice"_s).isEmpty());
         for (const QJsonObject &message : acmeOperator->received()) {
             if (message.value("type"_L1) == "agent.updated"_L1)
                 QCOMPARE(message.value("agent"_L1).toObject().value("orgId"_L1).toString(), u"acme"_s);
