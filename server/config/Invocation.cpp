@@ -93,6 +93,29 @@ Apply limitInteger(Integer Limits::*field, qint64 min, qint64 max)
     };
 }
 
+Apply deliverySeconds(double Delivery::*field)
+{
+    return [field](Settings &settings, const QString &value) -> QString {
+        Settings scratch;
+        const QString problem = seconds(&Settings::heartbeatTimeoutSeconds)(scratch, value);
+        if (problem.isEmpty())
+            settings.delivery.*field = scratch.heartbeatTimeoutSeconds;
+        return problem;
+    };
+}
+
+Apply deliveryInteger(int Delivery::*field, int min, int max)
+{
+    return [field, min, max](Settings &settings, const QString &value) -> QString {
+        bool ok = false;
+        const qint64 parsed = value.trimmed().toLongLong(&ok, 10);
+        if (!ok || parsed < min || parsed > max)
+            return u"expected a whole number from %1 to %2"_s.arg(min).arg(max);
+        settings.delivery.*field = int(parsed);
+        return {};
+    };
+}
+
 Apply nonEmptyText(QString Settings::*field, bool (*valid)(QStringView), QLatin1StringView expected)
 {
     return [field, valid, expected](Settings &settings, const QString &value) -> QString {
@@ -244,6 +267,36 @@ QList<SettingSpec> settingSpecs()
         {"max-bad-frames"_L1, "limits/max_bad_frames"_L1, "N"_L1,
          "Consecutive invalid messages after which a connection is closed."_L1, "20"_L1, false,
          limitInteger(&Limits::maxBadFrames, 1, 1000000)},
+        {"ack-timeout"_L1, "delivery/ack_timeout"_L1, "SECONDS"_L1,
+         "A command sent to a connected agent and not acknowledged by then is sent again."_L1, "30"_L1,
+         false, deliverySeconds(&Delivery::ackTimeoutSeconds)},
+        {"max-attempts"_L1, "delivery/max_attempts"_L1, "N"_L1,
+         "Sends of an unacknowledged command before it fails with ack_timeout."_L1, "5"_L1, false,
+         deliveryInteger(&Delivery::maxAttempts, 1, 1000)},
+        {"start-complete-timeout"_L1, "delivery/start_complete_timeout"_L1, "SECONDS"_L1,
+         "A start_session command not completed this long after it was first sent fails (timeout)."_L1,
+         "300"_L1, false, deliverySeconds(&Delivery::startCompleteTimeoutSeconds)},
+        {"stop-complete-timeout"_L1, "delivery/stop_complete_timeout"_L1, "SECONDS"_L1,
+         "The same for stop_session."_L1, "120"_L1, false,
+         deliverySeconds(&Delivery::stopCompleteTimeoutSeconds)},
+        {"hibernate-complete-timeout"_L1, "delivery/hibernate_complete_timeout"_L1, "SECONDS"_L1,
+         "The same for hibernate_session."_L1, "300"_L1, false,
+         deliverySeconds(&Delivery::hibernateCompleteTimeoutSeconds)},
+        {"wake-complete-timeout"_L1, "delivery/wake_complete_timeout"_L1, "SECONDS"_L1,
+         "The same for wake_session."_L1, "300"_L1, false,
+         deliverySeconds(&Delivery::wakeCompleteTimeoutSeconds)},
+        {"logs-complete-timeout"_L1, "delivery/logs_complete_timeout"_L1, "SECONDS"_L1,
+         "The same for stream_logs and stop_logs."_L1, "30"_L1, false,
+         deliverySeconds(&Delivery::logsCompleteTimeoutSeconds)},
+        {"agent-grace-period"_L1, "delivery/agent_grace_period"_L1, "SECONDS"_L1,
+         "A session whose agent stays offline or stale this long is failed (agent_unavailable)."_L1,
+         "300"_L1, false, deliverySeconds(&Delivery::agentGracePeriodSeconds)},
+        {"event-history-max-events"_L1, "events/history_max_events"_L1, "N"_L1,
+         "Session events kept per organisation for clients that resume."_L1, "10000"_L1, false,
+         deliveryInteger(&Delivery::eventHistoryMaxEvents, 1, 10000000)},
+        {"event-history-max-age"_L1, "events/history_max_age"_L1, "SECONDS"_L1,
+         "Age beyond which session events are dropped from the history."_L1, "86400"_L1, false,
+         deliverySeconds(&Delivery::eventHistoryMaxAgeSeconds)},
     };
 }
 

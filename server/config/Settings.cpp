@@ -44,6 +44,46 @@ std::chrono::milliseconds secondsToMilliseconds(double seconds)
     return std::chrono::milliseconds(std::llround(seconds * 1000.0));
 }
 
+std::chrono::milliseconds Delivery::ackTimeout() const
+{
+    return secondsToMilliseconds(ackTimeoutSeconds);
+}
+
+std::chrono::milliseconds Delivery::startCompleteTimeout() const
+{
+    return secondsToMilliseconds(startCompleteTimeoutSeconds);
+}
+
+std::chrono::milliseconds Delivery::stopCompleteTimeout() const
+{
+    return secondsToMilliseconds(stopCompleteTimeoutSeconds);
+}
+
+std::chrono::milliseconds Delivery::hibernateCompleteTimeout() const
+{
+    return secondsToMilliseconds(hibernateCompleteTimeoutSeconds);
+}
+
+std::chrono::milliseconds Delivery::wakeCompleteTimeout() const
+{
+    return secondsToMilliseconds(wakeCompleteTimeoutSeconds);
+}
+
+std::chrono::milliseconds Delivery::logsCompleteTimeout() const
+{
+    return secondsToMilliseconds(logsCompleteTimeoutSeconds);
+}
+
+std::chrono::milliseconds Delivery::agentGracePeriod() const
+{
+    return secondsToMilliseconds(agentGracePeriodSeconds);
+}
+
+std::chrono::milliseconds Delivery::eventHistoryMaxAge() const
+{
+    return secondsToMilliseconds(eventHistoryMaxAgeSeconds);
+}
+
 std::chrono::milliseconds Limits::handshakeTimeout() const
 {
     return secondsToMilliseconds(handshakeTimeoutSeconds);

@@ -32,6 +32,32 @@ struct Limits
     std::chrono::milliseconds handshakeTimeout() const;
 };
 
+// How hard the server tries to deliver commands and how long it keeps what browsers may miss.
+struct Delivery
+{
+    double ackTimeoutSeconds = 30; // a sent command not acknowledged by then is sent again
+    int maxAttempts = 5;           // sends before an unacknowledged command fails (ack_timeout)
+    // Time from the first send to completed/failed before a command fails (timeout), by action.
+    double startCompleteTimeoutSeconds = 300;
+    double stopCompleteTimeoutSeconds = 120;
+    double hibernateCompleteTimeoutSeconds = 300;
+    double wakeCompleteTimeoutSeconds = 300;
+    double logsCompleteTimeoutSeconds = 30; // stream_logs and stop_logs
+    // A session whose agent stays away (offline or stale) this long is failed (agent_unavailable).
+    double agentGracePeriodSeconds = 300;
+    int eventHistoryMaxEvents = 10000;       // per org
+    double eventHistoryMaxAgeSeconds = 86400; // 24 h
+
+    std::chrono::milliseconds ackTimeout() const;
+    std::chrono::milliseconds startCompleteTimeout() const;
+    std::chrono::milliseconds stopCompleteTimeout() const;
+    std::chrono::milliseconds hibernateCompleteTimeout() const;
+    std::chrono::milliseconds wakeCompleteTimeout() const;
+    std::chrono::milliseconds logsCompleteTimeout() const;
+    std::chrono::milliseconds agentGracePeriod() const;
+    std::chrono::milliseconds eventHistoryMaxAge() const;
+};
+
 struct Settings
 {
     QHostAddress listenAddress = QHostAddress(QHostAddress::LocalHost);
@@ -51,6 +77,7 @@ struct Settings
     QString replicaName; // default: defaultReplicaName(listenPort)
     QString redisUrl;    // empty = single node, no cluster bus
     Limits limits;
+    Delivery delivery;
 
     std::chrono::milliseconds heartbeatTimeout() const;
     std::chrono::milliseconds staleSweepInterval() const;

@@ -69,6 +69,20 @@ QString fieldText(const Settings &s, const QString &field)
         return QString::number(s.limits.slowClientMaxBytes);
     if (field == "max-bad-frames"_L1)
         return QString::number(s.limits.maxBadFrames);
+    const QHash<QString, double> delivery{
+        {u"ack-timeout"_s, s.delivery.ackTimeoutSeconds},
+        {u"max-attempts"_s, s.delivery.maxAttempts},
+        {u"start-complete-timeout"_s, s.delivery.startCompleteTimeoutSeconds},
+        {u"stop-complete-timeout"_s, s.delivery.stopCompleteTimeoutSeconds},
+        {u"hibernate-complete-timeout"_s, s.delivery.hibernateCompleteTimeoutSeconds},
+        {u"wake-complete-timeout"_s, s.delivery.wakeCompleteTimeoutSeconds},
+        {u"logs-complete-timeout"_s, s.delivery.logsCompleteTimeoutSeconds},
+        {u"agent-grace-period"_s, s.delivery.agentGracePeriodSeconds},
+        {u"event-history-max-events"_s, s.delivery.eventHistoryMaxEvents},
+        {u"event-history-max-age"_s, s.delivery.eventHistoryMaxAgeSeconds},
+    };
+    if (delivery.contains(field))
+        return QString::number(delivery.value(field));
     return u"<unknown field %1>"_s.arg(field);
 }
 
@@ -305,6 +319,16 @@ void tst_Settings::everySourceSetsEverySetting_data()
         {u"slow-client-max-messages"_s, u"18"_s, u"18"_s},
         {u"slow-client-max-bytes"_s, u"1900"_s, u"1900"_s},
         {u"max-bad-frames"_s, u"20"_s, u"20"_s},
+        {u"ack-timeout"_s, u"2.5"_s, u"2.5"_s},
+        {u"max-attempts"_s, u"7"_s, u"7"_s},
+        {u"start-complete-timeout"_s, u"21"_s, u"21"_s},
+        {u"stop-complete-timeout"_s, u"22"_s, u"22"_s},
+        {u"hibernate-complete-timeout"_s, u"23"_s, u"23"_s},
+        {u"wake-complete-timeout"_s, u"24"_s, u"24"_s},
+        {u"logs-complete-timeout"_s, u"25"_s, u"25"_s},
+        {u"agent-grace-period"_s, u"26"_s, u"26"_s},
+        {u"event-history-max-events"_s, u"27"_s, u"27"_s},
+        {u"event-history-max-age"_s, u"28"_s, u"28"_s},
     };
     for (const auto &[option, value, expected] : rows)
         QTest::newRow(qPrintable(option)) << option << value << expected;
@@ -317,14 +341,18 @@ void tst_Settings::everySourceSetsEverySetting()
     QFETCH(QString, expected);
 
     const QString section =
-        option.contains(u"timeout"_s) || option.contains(u"interval"_s)
+        option.startsWith(u"event-history-"_s) ? u"events"_s
+        : QStringList{u"ack-timeout"_s, u"max-attempts"_s, u"agent-grace-period"_s}.contains(option)
+                || option.endsWith(u"-complete-timeout"_s)
+            ? u"delivery"_s
+        : option.contains(u"timeout"_s) || option.contains(u"interval"_s)
             ? (option == "handshake-timeout"_L1 ? u"limits"_s : u"timing"_s)
         : option == "jwt-secret"_L1 || option == "bootstrap-key"_L1 ? u"auth"_s
         : QStringList{u"listen"_s, u"database"_s, u"log-level"_s, u"replica-name"_s, u"redis"_s}.contains(
               option)
             ? u"server"_s
             : u"limits"_s;
-    QString key = option;
+    QString key = section == "events"_L1 ? option.mid(6) : option; // [events] history_max_…
     key.replace(u'-', u'_');
     const QString ini = writeIni(u"[%1]\n%2=%3\n"_s.arg(section, key, value));
     const auto fromIni = parseInvocation(args({u"--config"_s, ini}), {});
