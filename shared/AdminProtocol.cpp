@@ -129,6 +129,12 @@ Decoded<Request> readRequest(const QString &type, const QJsonObject &object, Jso
             return reader.error();
         return Request(std::move(decision));
     }
+    if (type == "command.cancel"_L1) {
+        CommandCancel cancel{reader.requiredString(u"commandId"_s, 1, kMaxIdLength)};
+        if (!reader.ok())
+            return reader.error();
+        return Request(std::move(cancel));
+    }
     return Error{ErrorCode::UnknownType, u"type: unknown request type \""_s + type + u'"', u"type"_s, {}};
 }
 
@@ -138,6 +144,7 @@ bool isRequestType(QStringView type)
         "command.send"_L1,      "session.start"_L1, "session.stop"_L1,
         "session.hibernate"_L1, "session.wake"_L1,  "org.broadcast"_L1,
         "agents.broadcast"_L1,  "agent.approve"_L1, "agent.reject"_L1,
+        "command.cancel"_L1,
     };
     return std::find(kTypes.begin(), kTypes.end(), type) != kTypes.end();
 }
@@ -161,6 +168,7 @@ QString requestTypeName(const Request &request)
                           [](const AgentDecision &decision) {
                               return decision.approve ? u"agent.approve"_s : u"agent.reject"_s;
                           },
+                          [](const CommandCancel &) { return u"command.cancel"_s; },
                       },
                       request);
 }
@@ -231,6 +239,7 @@ QByteArray encodeRequest(const RequestMessage &message)
                        object.insert("shutdown"_L1, broadcast.shutdown);
                    },
                    [&](const AgentDecision &decision) { object.insert("agentId"_L1, decision.agentId); },
+                   [&](const CommandCancel &cancel) { object.insert("commandId"_L1, cancel.commandId); },
                },
                message.request);
     return toJsonBytes(object);

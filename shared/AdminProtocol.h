@@ -45,8 +45,12 @@ struct AgentDecision // agent.approve | agent.reject
     QString agentId;
     bool approve = true;
 };
-using Request =
-    std::variant<CommandSend, SessionStart, SessionControl, OrgBroadcast, AgentsBroadcast, AgentDecision>;
+struct CommandCancel // command.cancel: a command still pending becomes cancelled
+{
+    QString commandId;
+};
+using Request = std::variant<CommandSend, SessionStart, SessionControl, OrgBroadcast, AgentsBroadcast,
+                             AgentDecision, CommandCancel>;
 struct RequestMessage
 {
     QString requestId; // required on the admin stream

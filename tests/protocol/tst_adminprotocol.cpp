@@ -102,6 +102,8 @@ void TestAdminProtocol::decodeRequests_data()
                                    << u"agent.approve"_s;
     QTest::newRow("agent.reject") << R"({"type":"agent.reject","requestId":"r7","agentId":"k8s-3"})"_ba
                                   << u"agent.reject"_s;
+    QTest::newRow("command.cancel")
+        << R"({"type":"command.cancel","requestId":"r8","commandId":"cmd-00ff"})"_ba << u"command.cancel"_s;
 }
 
 void TestAdminProtocol::decodeRequests()
@@ -140,6 +142,8 @@ void TestAdminProtocol::decodeRequests()
     } else if (const auto *orgBroadcast = std::get_if<OrgBroadcast>(&message.request)) {
         QCOMPARE(orgBroadcast->orgId, u"acme"_s);
         QCOMPARE(orgBroadcast->data, input.value(u"data"_s));
+    } else if (const auto *cancel = std::get_if<CommandCancel>(&message.request)) {
+        QCOMPARE(cancel->commandId, u"cmd-00ff"_s);
     }
 }
 
@@ -172,6 +176,7 @@ void TestAdminProtocol::requestsRoundTrip_data()
         << RequestMessage{u"r5"_s, AgentsBroadcast{u"note"_s, {}, false}};
     QTest::newRow("agent.approve") << RequestMessage{u"r6"_s, AgentDecision{u"k8s-3"_s, true}};
     QTest::newRow("agent.reject") << RequestMessage{u"r7"_s, AgentDecision{u"k8s-3"_s, false}};
+    QTest::newRow("command.cancel") << RequestMessage{u"r8"_s, CommandCancel{u"cmd-1"_s}};
 }
 
 void TestAdminProtocol::requestsRoundTrip()
@@ -213,6 +218,8 @@ void TestAdminProtocol::requestsRoundTrip()
             } else if constexpr (std::is_same_v<T, AgentDecision>) {
                 QCOMPARE(back.agentId, original.agentId);
                 QCOMPARE(back.approve, original.approve);
+            } else if constexpr (std::is_same_v<T, CommandCancel>) {
+                QCOMPARE(back.commandId, original.commandId);
             }
         },
         message.request);
@@ -343,6 +350,8 @@ void TestAdminProtocol::badRequests_data()
     // agent decisions
     QTest::newRow("approve agentId missing") << R"({"type":"agent.approve","requestId":"r"})"_ba
                                              << ErrorCode::MissingField << u"agentId"_s << u"r"_s;
+    QTest::newRow("cancel without commandId") << R"({"type":"command.cancel","requestId":"r"})"_ba
+                                              << ErrorCode::MissingField << u"commandId"_s << u"r"_s;
     QTest::newRow("reject agentId empty") << R"({"type":"agent.reject","requestId":"r","agentId":""})"_ba
                                           << ErrorCode::InvalidValue << u"agentId"_s << u"r"_s;
 }
