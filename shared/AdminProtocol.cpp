@@ -141,10 +141,9 @@ Decoded<Request> readRequest(const QString &type, const QJsonObject &object, Jso
 bool isRequestType(QStringView type)
 {
     static constexpr std::array kTypes{
-        "command.send"_L1,      "session.start"_L1, "session.stop"_L1,
-        "session.hibernate"_L1, "session.wake"_L1,  "org.broadcast"_L1,
-        "agents.broadcast"_L1,  "agent.approve"_L1, "agent.reject"_L1,
-        "command.cancel"_L1,
+        "command.send"_L1, "session.start"_L1,  "session.stop"_L1,     "session.hibernate"_L1,
+        "session.wake"_L1, "org.broadcast"_L1,  "agents.broadcast"_L1, "agent.approve"_L1,
+        "agent.reject"_L1, "command.cancel"_L1,
     };
     return std::find(kTypes.begin(), kTypes.end(), type) != kTypes.end();
 }

@@ -45,7 +45,7 @@ struct Delivery
     double logsCompleteTimeoutSeconds = 30; // stream_logs and stop_logs
     // A session whose agent stays away (offline or stale) this long is failed (agent_unavailable).
     double agentGracePeriodSeconds = 300;
-    int eventHistoryMaxEvents = 10000;       // per org
+    int eventHistoryMaxEvents = 10000;        // per org
     double eventHistoryMaxAgeSeconds = 86400; // 24 h
 
     std::chrono::milliseconds ackTimeout() const;

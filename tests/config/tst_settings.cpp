@@ -342,8 +342,8 @@ void tst_Settings::everySourceSetsEverySetting()
 
     const QString section =
         option.startsWith(u"event-history-"_s) ? u"events"_s
-        : QStringList{u"ack-timeout"_s, u"max-attempts"_s, u"agent-grace-period"_s}.contains(option)
-                || option.endsWith(u"-complete-timeout"_s)
+        : QStringList{u"ack-timeout"_s, u"max-attempts"_s, u"agent-grace-period"_s}.contains(option) ||
+                option.endsWith(u"-complete-timeout"_s)
             ? u"delivery"_s
         : option.contains(u"timeout"_s) || option.contains(u"interval"_s)
             ? (option == "handshake-timeout"_L1 ? u"limits"_s : u"timing"_s)
