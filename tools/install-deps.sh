@@ -7,8 +7,8 @@ set -euo pipefail
 packages=(cmake ninja-build g++ pkg-config
           qt6-base-dev qt6-websockets-dev libqt6sql6-sqlite libqt6sql6-psql libhiredis-dev)
 if [ "${SWITCHBOARD_SERVER_ONLY:-0}" != 1 ]; then
-    # Console (Widgets, Charts, translations) and the real servers the tests start on loopback.
-    packages+=(libgl-dev qt6-charts-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools
+    # Console (Widgets, Charts, translations, the SVG icon plugin) and the real servers the tests start on loopback.
+    packages+=(libgl-dev qt6-charts-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools libqt6svg6
                redis-server postgresql)
 fi
 
