@@ -54,5 +54,8 @@ struct Overloaded : Ts...
 {
     using Ts::operator()...;
 };
+// Spelled out for clang < 17, which does not deduce aggregate templates (the fuzz build uses clang).
+template<class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
 
 } // namespace switchboard::protocol::detail

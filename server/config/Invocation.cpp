@@ -126,6 +126,70 @@ Apply nonEmptyText(QString Settings::*field, bool (*valid)(QStringView), QLatin1
     };
 }
 
+Apply filePath(QString Tls::*field)
+{
+    return [field](Settings &settings, const QString &value) -> QString {
+        if (value.trimmed().isEmpty())
+            return u"expected a file path"_s;
+        settings.tls.*field = value;
+        return {};
+    };
+}
+
+QStringList listItems(const QString &value)
+{
+    QStringList items;
+    for (const QString &item : value.split(u',')) {
+        if (const QString trimmed = item.trimmed(); !trimmed.isEmpty())
+            items.append(trimmed);
+    }
+    return items;
+}
+
+// scheme://host[:port] as browsers send it in Origin: http or https, nothing after the authority.
+bool isValidOrigin(const QString &text)
+{
+    const QUrl url(text, QUrl::StrictMode);
+    const QString scheme = url.scheme().toLower();
+    return url.isValid() && (scheme == "http"_L1 || scheme == "https"_L1) && !url.host().isEmpty() &&
+           url.userInfo().isEmpty() && url.path().isEmpty() && !url.hasQuery() && !url.hasFragment();
+}
+
+QString applyAllowedOrigins(Settings &settings, const QString &value)
+{
+    const QStringList items = listItems(value);
+    if (items == QStringList{u"*"_s}) {
+        settings.allowedOrigins.clear();
+        return {};
+    }
+    for (const QString &item : items) {
+        if (!isValidOrigin(item))
+            return u"expected * or a comma-separated list of origins such as https://console.example.com "
+                   "(scheme, host and optional port; no path); \"%1\" is not one"_s.arg(item);
+    }
+    if (items.isEmpty())
+        return u"expected * or at least one origin"_s;
+    settings.allowedOrigins = items;
+    return {};
+}
+
+QString applyExemptSubnets(Settings &settings, const QString &value)
+{
+    QStringList subnets;
+    for (const QString &item : listItems(value)) {
+        if (item == "none"_L1)
+            continue;
+        const QString subnet =
+            item.contains(u'/') ? item : item + (item.contains(u':') ? "/128"_L1 : "/32"_L1);
+        if (QHostAddress::parseSubnet(subnet).second < 0)
+            return u"expected a comma-separated list of addresses or subnets (e.g. 10.0.0.0/8, ::1) or "
+                   "none; \"%1\" is not one"_s.arg(item);
+        subnets.append(subnet);
+    }
+    settings.limits.exemptSubnets = subnets;
+    return {};
+}
+
 bool isValidDatabaseUrl(QStringView text)
 {
     const QUrl url(text.toString(), QUrl::StrictMode);
@@ -267,6 +331,32 @@ QList<SettingSpec> settingSpecs()
         {"max-bad-frames"_L1, "limits/max_bad_frames"_L1, "N"_L1,
          "Consecutive invalid messages after which a connection is closed."_L1, "20"_L1, false,
          limitInteger(&Limits::maxBadFrames, 1, 1000000)},
+        {"max-connections-per-ip"_L1, "limits/max_connections_per_ip"_L1, "N"_L1,
+         "Open connections from one source address; more are refused (429); 0 = unlimited."_L1, "1024"_L1,
+         false, limitInteger(&Limits::maxConnectionsPerAddress, 0, 10000000)},
+        {"handshakes-per-ip"_L1, "limits/handshakes_per_ip"_L1, "N"_L1,
+         "HTTP requests and WebSocket handshakes per second from one source address (bursts of twice as many); more get 429; 0 = unlimited."_L1,
+         "50"_L1, false, limitInteger(&Limits::handshakesPerAddressPerSecond, 0, 10000000)},
+        {"exempt-addresses"_L1, "limits/exempt_addresses"_L1, "SUBNETS"_L1,
+         "Source addresses or subnets the two per-address limits do not apply to (comma-separated), or none."_L1,
+         "127.0.0.0/8,::1"_L1, false, applyExemptSubnets},
+        {"agent-message-rate"_L1, "limits/agent_message_rate"_L1, "N"_L1,
+         "Messages per second one agent connection may send (bursts of twice as many); more close it with 1008; 0 = unlimited."_L1,
+         "200"_L1, false, limitInteger(&Limits::agentMessagesPerSecond, 0, 10000000)},
+        {"browser-message-rate"_L1, "limits/browser_message_rate"_L1, "N"_L1,
+         "Messages per second one browser or admin connection may send (bursts of twice as many); more close it with 1008; 0 = unlimited."_L1,
+         "50"_L1, false, limitInteger(&Limits::browserMessagesPerSecond, 0, 10000000)},
+        {"tls-cert"_L1, "tls/cert"_L1, "FILE"_L1,
+         "PEM certificate (then its chain) for https:// and wss://; unset = plain HTTP."_L1, "(unset)"_L1,
+         false, filePath(&Tls::certFile)},
+        {"tls-key"_L1, "tls/key"_L1, "FILE"_L1, "PEM private key of --tls-cert (not encrypted)."_L1,
+         "(unset)"_L1, false, filePath(&Tls::keyFile)},
+        {"tls-client-ca"_L1, "tls/client_ca"_L1, "FILE"_L1,
+         "PEM CA certificates of agent client certificates; set = an agent must present one whose CN is its agent id."_L1,
+         "(unset)"_L1, false, filePath(&Tls::clientCaFile)},
+        {"allowed-origins"_L1, "access/allowed_origins"_L1, "ORIGINS"_L1,
+         "Origins browsers may open /api/v1/ws/* from (comma-separated, e.g. https://console.example.com), or * for any."_L1,
+         "*"_L1, false, applyAllowedOrigins},
         {"ack-timeout"_L1, "delivery/ack_timeout"_L1, "SECONDS"_L1,
          "A command sent to a connected agent and not acknowledged by then is sent again."_L1, "30"_L1, false,
          deliverySeconds(&Delivery::ackTimeoutSeconds)},
@@ -667,6 +757,11 @@ protocol::Decoded<Invocation> parseInvocation(const QStringList &arguments,
         settings.databaseUrl = Settings::defaultDatabaseUrl(settings.dataDir);
     if (settings.replicaName.isEmpty())
         settings.replicaName = Settings::defaultReplicaName(settings.listenPort);
+
+    if (settings.tls.certFile.isEmpty() != settings.tls.keyFile.isEmpty())
+        return invalid(u"tls-cert"_s, u"--tls-cert and --tls-key must be given together"_s);
+    if (!settings.tls.clientCaFile.isEmpty() && !settings.tls.enabled())
+        return invalid(u"tls-client-ca"_s, u"--tls-client-ca needs --tls-cert and --tls-key"_s);
 
     const auto parsedArguments = readArguments(parser, command.value(), invocation);
     if (!parsedArguments)

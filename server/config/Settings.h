@@ -6,6 +6,7 @@
 #include <QByteArray>
 #include <QHostAddress>
 #include <QString>
+#include <QStringList>
 
 #include <chrono>
 #include <optional>
@@ -28,8 +29,25 @@ struct Limits
     int slowClientMaxMessages = 256; // queued messages before a slow client is dropped
     qint64 slowClientMaxBytes = 1024 * 1024;
     int maxBadFrames = 20; // consecutive invalid frames before a connection is closed
+    // Per source address (0 = unlimited); addresses in exemptSubnets are not limited.
+    int maxConnectionsPerAddress = 1024;
+    int handshakesPerAddressPerSecond = 50; // bursts of twice as many
+    QStringList exemptSubnets{QStringLiteral("127.0.0.0/8"), QStringLiteral("::1/128")};
+    // Per connection (0 = unlimited), bursts of twice as many; excess closes with 1008.
+    int agentMessagesPerSecond = 200;
+    int browserMessagesPerSecond = 50;
 
     std::chrono::milliseconds handshakeTimeout() const;
+};
+
+// TLS for HTTP and WebSockets. No certificate = plain HTTP.
+struct Tls
+{
+    QString certFile;     // PEM: the server certificate, then its intermediates
+    QString keyFile;      // PEM: the unencrypted private key
+    QString clientCaFile; // PEM: CAs of agent client certificates; set = agents need one (CN = agent id)
+
+    bool enabled() const { return !certFile.isEmpty(); }
 };
 
 // How hard the server tries to deliver commands and how long it keeps what browsers may miss.
@@ -78,6 +96,9 @@ struct Settings
     QString redisUrl;    // empty = single node, no cluster bus
     Limits limits;
     Delivery delivery;
+    Tls tls;
+    // Origins (scheme://host[:port]) browsers may open WebSockets from; empty = any origin.
+    QStringList allowedOrigins;
 
     std::chrono::milliseconds heartbeatTimeout() const;
     std::chrono::milliseconds staleSweepInterval() const;

@@ -3,6 +3,7 @@
 #include "net/HttpResponse.h"
 #include "net/NetLogging.h"
 
+#include <QSslSocket>
 #include <QTcpSocket>
 #include <QWebSocket>
 
@@ -108,12 +109,22 @@ bool UpgradeDecision::isPending() const
 
 // --- HttpFront -----------------------------------------------------------------------------------
 
+void detail::FrontServer::incomingConnection(qintptr descriptor)
+{
+    if (QTcpSocket *socket = makeSocket ? makeSocket(descriptor) : nullptr)
+        addPendingConnection(socket);
+}
+
 HttpFront::HttpFront(HttpHandler *handler, const HttpLimits &limits, QObject *parent)
     : QObject(parent)
     , m_handler(handler)
     , m_limits(limits)
+    , m_addressLimiter(AddressLimiter::Limits{limits.maxConnectionsPerAddress,
+                                              limits.handshakesPerAddressPerSecond, limits.exemptSubnets})
     , m_webSockets(u"switchboard"_s, QWebSocketServer::NonSecureMode)
 {
+    m_clock.start();
+    m_server.makeSocket = [this](qintptr descriptor) { return makeSocket(descriptor); };
     m_server.setListenBacklogSize(m_limits.listenBacklog);
     m_server.setMaxPendingConnections(m_limits.listenBacklog);
     m_webSockets.setMaxPendingConnections(m_limits.maxPendingWebSockets);
@@ -148,13 +159,30 @@ HttpFront::~HttpFront()
     m_upgrading.clear();
 }
 
+void HttpFront::setTlsConfiguration(const QSslConfiguration &configuration)
+{
+    m_tls = configuration;
+}
+
+QTcpSocket *HttpFront::makeSocket(qintptr descriptor)
+{
+    QTcpSocket *socket = m_tls ? new QSslSocket(&m_server) : new QTcpSocket(&m_server);
+    if (!socket->setSocketDescriptor(descriptor)) {
+        qCWarning(lcHttp) << "cannot take over an accepted connection:" << socket->errorString();
+        delete socket;
+        return nullptr;
+    }
+    return socket;
+}
+
 bool HttpFront::listen(const QHostAddress &address, quint16 port)
 {
     if (!m_server.listen(address, port)) {
         qCWarning(lcHttp) << "cannot listen on" << address << port << m_server.errorString();
         return false;
     }
-    qCInfo(lcHttp) << "listening on" << m_server.serverAddress() << m_server.serverPort();
+    qCInfo(lcHttp) << "listening on" << m_server.serverAddress() << m_server.serverPort()
+                   << (m_tls ? "(TLS)" : "(plain HTTP)");
     return true;
 }
 
@@ -186,6 +214,24 @@ int HttpFront::pendingCount() const
 void HttpFront::acceptConnections()
 {
     while (QTcpSocket *socket = m_server.nextPendingConnection()) {
+        auto *tls = qobject_cast<QSslSocket *>(socket);
+        const QHostAddress peer = socket->peerAddress();
+        const bool admitted = m_addressLimiter.openConnection(peer);
+        if (!admitted) {
+            reportLimit(u"connections_per_ip"_s, peer,
+                        u"has %1 open connections; refusing more"_s.arg(m_addressLimiter.connections(peer)));
+            if (tls) {
+                socket->abort();
+                socket->deleteLater();
+                continue;
+            }
+        } else {
+            // A child of the socket dies with it. Watching the socket itself is not enough:
+            // QWebSocket disconnects every signal of its socket when it closes.
+            auto *lifetime = new QObject(socket);
+            connect(lifetime, &QObject::destroyed, &m_connectionCounter,
+                    [this, peer] { m_addressLimiter.closeConnection(peer); });
+        }
         // Bounds what a client can make us buffer while we peek at its head or wait for the
         // handler; TCP flow control holds back the rest.
         socket->setReadBufferSize(m_limits.maxHeaderBytes);
@@ -204,10 +250,24 @@ void HttpFront::acceptConnections()
         });
         // Captures the pointer value only: at `destroyed` time it must not be dereferenced.
         connect(socket, &QObject::destroyed, this, [this, socket] { onDestroyed(socket); });
-        if (socket->bytesAvailable() > 0)
+        if (!admitted) {
+            fail(socket, 429, u"too many connections from this address"_s, {{"Retry-After", "10"}});
+        } else if (tls) {
+            tls->setSslConfiguration(*m_tls);
+            tls->startServerEncryption();
+        } else if (socket->bytesAvailable() > 0) {
             onReadyRead(socket);
+        }
     }
     ensureSweeping();
+}
+
+void HttpFront::reportLimit(const QString &limit, const QHostAddress &peer, const QString &what)
+{
+    const QString source = AddressLimiter::sourceOf(peer).toString();
+    if (m_limitLog.hit(limit, source, m_clock.elapsed()))
+        qCWarning(lcLimits).noquote()
+            << "limit" << limit << "hit: address" << source << what << "(logged once a minute per address)";
 }
 
 void HttpFront::onReadyRead(QTcpSocket *socket)
@@ -252,6 +312,19 @@ void HttpFront::readHead(QTcpSocket *socket)
     HttpRequest request = std::move(parsed).value();
     request.peerAddress = socket->peerAddress();
     request.peerPort = socket->peerPort();
+    if (const auto *tls = qobject_cast<QSslSocket *>(socket)) {
+        request.secure = true;
+        // With QueryPeer a certificate that did not verify still arrives, with handshake errors.
+        const QSslCertificate certificate = tls->peerCertificate();
+        if (!certificate.isNull() && tls->sslHandshakeErrors().isEmpty())
+            request.clientCertificate = certificate;
+    }
+    if (!m_addressLimiter.allowHandshake(request.peerAddress, m_clock.elapsed())) {
+        reportLimit(u"handshakes_per_ip"_s, request.peerAddress,
+                    u"sent more than %1 requests per second"_s.arg(m_limits.handshakesPerAddressPerSecond));
+        fail(socket, 429, u"too many requests from this address; retry later"_s, {{"Retry-After", "1"}});
+        return;
+    }
 
     Connection &connection = m_connections[socket];
     if (request.isWebSocketUpgrade()) {
@@ -389,7 +462,8 @@ void HttpFront::answerAndClose(QTcpSocket *socket, const QByteArray &response)
     socket->write(response);
     socket->flush();
     shutDownWriteSideIfFlushed(socket);
-    socket->readAll();
+    if (m_connections.contains(socket))
+        socket->readAll();
     ensureSweeping();
 }
 
@@ -405,8 +479,22 @@ void HttpFront::onBytesWritten(QTcpSocket *socket)
 // deadline).
 void HttpFront::shutDownWriteSideIfFlushed(QTcpSocket *socket)
 {
-    Connection &connection = m_connections[socket];
-    if (connection.writeShutDown || socket->bytesToWrite() > 0)
+    // A socket may already be gone from the table: a QSslSocket can report its disconnection
+    // from within write() or flush().
+    const auto it = m_connections.find(socket);
+    if (it == m_connections.end())
+        return;
+    Connection &connection = *it;
+    if (connection.writeShutDown)
+        return;
+    if (qobject_cast<QSslSocket *>(socket)) {
+        // QSslSocket flushes what it has not encrypted yet and sends close_notify first; a
+        // shutdown() of the descriptor would cut both off.
+        connection.writeShutDown = true;
+        socket->disconnectFromHost();
+        return;
+    }
+    if (socket->bytesToWrite() > 0)
         return;
     connection.writeShutDown = true;
 #ifdef Q_OS_UNIX
@@ -437,6 +525,9 @@ void HttpFront::fail(QTcpSocket *socket, int status, const QString &message,
     case 426:
         error = u"Upgrade required"_s;
         break;
+    case 429:
+        error = u"Too many requests"_s;
+        break;
     case 431:
         error = u"Request header fields too large"_s;
         break;
@@ -458,6 +549,14 @@ void HttpFront::sweep()
         const auto it = m_connections.constFind(socket);
         if (it == m_connections.cend())
             continue;
+        const auto *tls = qobject_cast<QSslSocket *>(socket);
+        if (tls && !tls->isEncrypted() && it->phase == Phase::ReadingHead) {
+            // No TLS session to answer in: the handshake itself timed out.
+            forget(socket);
+            socket->abort();
+            socket->deleteLater();
+            continue;
+        }
         switch (it->phase) {
         case Phase::ReadingHead:
         case Phase::ReadingBody:

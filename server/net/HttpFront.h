@@ -7,6 +7,15 @@
 // handleConnection() (Qt 6.4) connects to readyRead and, when bytes are already buffered,
 // re-emits readyRead so the buffered head is processed at once; tst_httpfront verifies this.
 //
+// TLS (setTlsConfiguration()): every accepted socket is a QSslSocket in server mode; the head is
+// read from it once it is encrypted, and QWebSocketServer (in non-secure mode) upgrades it like a
+// plain one, since it only uses it as a QTcpSocket. Qt 6.4 has no QSslServer, so the front makes
+// the sockets itself (FrontServer::incomingConnection).
+//
+// Per-address limits: open connections (checked at accept: 429 on plain HTTP, a plain close on
+// TLS, where answering would first cost a TLS handshake) and request heads per second (429 with
+// Retry-After). A connection counts until its socket is destroyed, also after the upgrade.
+//
 // Slow or idle clients: one sweep timer walks all pending connections (no timer per socket) and
 // answers 408 to those that have not sent their head and body within the handshake timeout.
 // The same sweep bounds the WebSocket handshake after accept(): QWebSocketServer starts its own
@@ -16,17 +25,22 @@
 #pragma once
 
 #include "net/HttpRequest.h"
+#include "net/RateLimit.h"
 
 #include <QDeadlineTimer>
+#include <QElapsedTimer>
 #include <QHash>
 #include <QObject>
 #include <QPointer>
+#include <QSslConfiguration>
 #include <QTcpServer>
 #include <QTimer>
 #include <QVariant>
 #include <QWebSocketServer>
 
 #include <chrono>
+#include <functional>
+#include <optional>
 
 class QTcpSocket;
 class QWebSocket;
@@ -42,6 +56,10 @@ struct HttpLimits
     std::chrono::milliseconds handshakeTimeout{10000};
     int maxHeaderBytes = 16 * 1024;    // larger heads get 431
     qint64 maxBodyBytes = 1024 * 1024; // larger bodies get 413
+    // Per source address (see AddressLimiter); 0 = unlimited.
+    int maxConnectionsPerAddress = 0;
+    int handshakesPerAddressPerSecond = 0;
+    QList<Subnet> exemptSubnets;
 };
 
 // Answers one HTTP request. Copyable; every copy refers to the same request. Only the first
@@ -95,6 +113,18 @@ public:
     virtual void handleWebSocket(QWebSocket *socket, const HttpRequest &request, const QVariant &context) = 0;
 };
 
+namespace detail {
+// A QTcpServer whose sockets are made by the front (QSslSocket when TLS is on).
+class FrontServer : public QTcpServer
+{
+public:
+    std::function<QTcpSocket *(qintptr)> makeSocket;
+
+protected:
+    void incomingConnection(qintptr descriptor) override;
+};
+} // namespace detail
+
 class HttpFront : public QObject
 {
     Q_OBJECT
@@ -103,6 +133,10 @@ public:
     // `handler` must outlive the front.
     HttpFront(HttpHandler *handler, const HttpLimits &limits, QObject *parent = nullptr);
     ~HttpFront() override;
+
+    // TLS for every connection accepted after this call (call it before listen()).
+    void setTlsConfiguration(const QSslConfiguration &configuration);
+    bool isSecure() const { return m_tls.has_value(); }
 
     bool listen(const QHostAddress &address, quint16 port); // port 0 picks a free port
     quint16 serverPort() const;
@@ -113,6 +147,8 @@ public:
     // Connections the front still holds: reading, waiting for the handler, in the WebSocket
     // handshake, or closing.
     int pendingCount() const;
+    // Hits of each limit so far ("connections_per_ip", "handshakes_per_ip").
+    QHash<QString, quint64> limitHits() const { return m_limitLog.allHits(); }
 
 private:
     friend class HttpResponder;
@@ -129,7 +165,9 @@ private:
         bool writeShutDown = false;
     };
 
+    QTcpSocket *makeSocket(qintptr descriptor);
     void acceptConnections();
+    void reportLimit(const QString &limit, const QHostAddress &peer, const QString &what);
     void onReadyRead(QTcpSocket *socket);
     void onBytesWritten(QTcpSocket *socket);
     void onDestroyed(QTcpSocket *socket);
@@ -157,7 +195,14 @@ private:
 
     HttpHandler *m_handler;
     HttpLimits m_limits;
-    QTcpServer m_server;
+    std::optional<QSslConfiguration> m_tls;
+    QElapsedTimer m_clock;
+    LimitLog m_limitLog;
+    AddressLimiter m_addressLimiter;
+    // Context of the connections that count connections down when a socket dies; declared
+    // before m_server so that it outlives the sockets m_server owns.
+    QObject m_connectionCounter;
+    detail::FrontServer m_server;
     QWebSocketServer m_webSockets;
     QTimer m_sweepTimer;
     QHash<QTcpSocket *, Connection> m_connections;

@@ -7,6 +7,7 @@
 #include <QByteArray>
 #include <QHostAddress>
 #include <QList>
+#include <QSslCertificate>
 #include <QString>
 #include <QUrlQuery>
 
@@ -29,6 +30,9 @@ struct HttpRequest
     QByteArray body;
     QHostAddress peerAddress;
     quint16 peerPort = 0;
+    bool secure = false; // arrived over TLS
+    // The client's certificate, set only when it verified against the configured client CA.
+    QSslCertificate clientCertificate;
 
     // First value of a header (names compare case-insensitively); empty when absent.
     QByteArray header(QByteArrayView name) const;

@@ -69,6 +69,24 @@ QString fieldText(const Settings &s, const QString &field)
         return QString::number(s.limits.slowClientMaxBytes);
     if (field == "max-bad-frames"_L1)
         return QString::number(s.limits.maxBadFrames);
+    if (field == "max-connections-per-ip"_L1)
+        return QString::number(s.limits.maxConnectionsPerAddress);
+    if (field == "handshakes-per-ip"_L1)
+        return QString::number(s.limits.handshakesPerAddressPerSecond);
+    if (field == "exempt-addresses"_L1)
+        return s.limits.exemptSubnets.join(u',');
+    if (field == "agent-message-rate"_L1)
+        return QString::number(s.limits.agentMessagesPerSecond);
+    if (field == "browser-message-rate"_L1)
+        return QString::number(s.limits.browserMessagesPerSecond);
+    if (field == "tls-cert"_L1)
+        return s.tls.certFile;
+    if (field == "tls-key"_L1)
+        return s.tls.keyFile;
+    if (field == "tls-client-ca"_L1)
+        return s.tls.clientCaFile;
+    if (field == "allowed-origins"_L1)
+        return s.allowedOrigins.isEmpty() ? u"*"_s : s.allowedOrigins.join(u',');
     const QHash<QString, double> delivery{
         {u"ack-timeout"_s, s.delivery.ackTimeoutSeconds},
         {u"max-attempts"_s, s.delivery.maxAttempts},
@@ -113,6 +131,7 @@ private Q_SLOTS:
     void everySourceSetsEverySetting_data();
     void everySourceSetsEverySetting();
     void precedence();
+    void tlsFromEverySource();
     void configFileFromEnvironment();
     void unknownIniKeyWarns();
     void emptyEnvironmentVariableIsUnset();
@@ -129,6 +148,7 @@ private Q_SLOTS:
     void listenAddresses();
     void helpAndVersion();
     void usageMentionsEveryOption();
+    void defaultConfigurationFileListsEverySetting();
     void jwtSecretGeneratedOnceAndReused();
     void jwtSecretNotCreatedWhenConfiguredOrUnneeded();
     void intervalAccessors();
@@ -142,6 +162,61 @@ private:
 
     std::unique_ptr<QTemporaryDir> m_dir;
 };
+
+void tst_Settings::defaultConfigurationFileListsEverySetting()
+{
+    QFile file(QStringLiteral(SWITCHBOARD_SOURCE_DIR) + u"/resources/switchboard.conf"_s);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QStringList lines = QString::fromUtf8(file.readAll()).split(u'\n');
+
+    // Every setting of --help appears, commented out, in its section.
+    const QStringList usage = usageText().split(u'\n');
+    QHash<QString, QString> optionOfKey; // "section/key" -> option
+    QString option;
+    for (const QString &line : usage) {
+        if (line.startsWith("  --"_L1))
+            option = line.mid(4, line.indexOf(u' ', 4) - 4);
+        const qsizetype ini = line.indexOf("INI ["_L1);
+        if (ini < 0)
+            continue;
+        const qsizetype close = line.indexOf(u']', ini);
+        const QString section = line.mid(ini + 5, close - ini - 5);
+        const QString key = line.mid(close + 2, line.indexOf(u',', close) - close - 2);
+        optionOfKey.insert(section + u'/' + key, option);
+    }
+    QVERIFY(optionOfKey.size() > 40);
+    QString section;
+    QStringList uncommented;
+    QSet<QString> listed;
+    for (const QString &line : lines) {
+        if (line.startsWith(u'['))
+            section = line.mid(1, line.indexOf(u']') - 1);
+        uncommented.append(line);
+        if (!line.startsWith(u';') || !line.contains(" ="_L1) || line.startsWith("; "_L1))
+            continue;
+        const QString key = line.mid(1, line.indexOf(u' ') - 1);
+        listed.insert(section + u'/' + key);
+        if (!line.endsWith(u'='))
+            uncommented.last() = line.mid(1); // a value: it must be the default
+    }
+    for (auto it = optionOfKey.cbegin(); it != optionOfKey.cend(); ++it)
+        QVERIFY2(listed.contains(it.key()),
+                 qPrintable(it.key() + u" is not in resources/switchboard.conf"_s));
+    for (const QString &key : std::as_const(listed))
+        QVERIFY2(optionOfKey.contains(key), qPrintable(key + u" is not a setting"_s));
+
+    // With every commented value in force, the settings are the defaults.
+    const auto defaults = parseInvocation(args({}), {});
+    const auto fromFile = parseInvocation(args({u"--config"_s, writeIni(uncommented.join(u'\n'))}), {});
+    QVERIFY2(fromFile.ok(), qPrintable(fromFile.ok() ? QString() : fromFile.error().message));
+    QVERIFY2(fromFile.value().warnings.isEmpty(), qPrintable(fromFile.value().warnings.join(u'\n')));
+    for (const QString &setting : std::as_const(optionOfKey)) {
+        if (setting == "data-dir"_L1)
+            continue; // args() sets it
+        QCOMPARE(fieldText(fromFile.value().settings, setting),
+                 fieldText(defaults.value().settings, setting));
+    }
+}
 
 void tst_Settings::initTestCase()
 {
@@ -202,6 +277,14 @@ void tst_Settings::defaults()
     QCOMPARE(s.limits.slowClientMaxMessages, 256);
     QCOMPARE(s.limits.slowClientMaxBytes, 1024 * 1024);
     QCOMPARE(s.limits.maxBadFrames, 20);
+    QCOMPARE(s.limits.maxConnectionsPerAddress, 1024);
+    QCOMPARE(s.limits.handshakesPerAddressPerSecond, 50);
+    QCOMPARE(s.limits.exemptSubnets, (QStringList{u"127.0.0.0/8"_s, u"::1/128"_s}));
+    QCOMPARE(s.limits.agentMessagesPerSecond, 200);
+    QCOMPARE(s.limits.browserMessagesPerSecond, 50);
+    QVERIFY(!s.tls.enabled());
+    QVERIFY(s.tls.keyFile.isEmpty() && s.tls.clientCaFile.isEmpty());
+    QVERIFY(s.allowedOrigins.isEmpty()); // any origin
     QVERIFY(parsed.value().warnings.isEmpty());
     QVERIFY(parsed.value().configFile.isEmpty());
 
@@ -277,6 +360,26 @@ void tst_Settings::eachOption_data()
                                 << u"slow-client-max-bytes"_s << u"65536"_s;
     QTest::newRow("bad frames") << QStringList{u"--max-bad-frames"_s, u"3"_s} << u"max-bad-frames"_s
                                 << u"3"_s;
+    QTest::newRow("connections per ip unlimited")
+        << QStringList{u"--max-connections-per-ip"_s, u"0"_s} << u"max-connections-per-ip"_s << u"0"_s;
+    QTest::newRow("handshakes per ip")
+        << QStringList{u"--handshakes-per-ip"_s, u"5"_s} << u"handshakes-per-ip"_s << u"5"_s;
+    QTest::newRow("exempt addresses") << QStringList{u"--exempt-addresses"_s, u"10.0.0.0/8, 192.0.2.1,::1"_s}
+                                      << u"exempt-addresses"_s << u"10.0.0.0/8,192.0.2.1/32,::1/128"_s;
+    QTest::newRow("exempt none") << QStringList{u"--exempt-addresses"_s, u"none"_s} << u"exempt-addresses"_s
+                                 << QString();
+    QTest::newRow("agent rate") << QStringList{u"--agent-message-rate"_s, u"0"_s} << u"agent-message-rate"_s
+                                << u"0"_s;
+    QTest::newRow("browser rate") << QStringList{u"--browser-message-rate"_s, u"7"_s}
+                                  << u"browser-message-rate"_s << u"7"_s;
+    QTest::newRow("origins") << QStringList{u"--allowed-origins"_s,
+                                            u"https://a.example, http://b.example:8080"_s}
+                             << u"allowed-origins"_s << u"https://a.example,http://b.example:8080"_s;
+    QTest::newRow("any origin") << QStringList{u"--allowed-origins"_s, u"*"_s} << u"allowed-origins"_s
+                                << u"*"_s;
+    QTest::newRow("tls") << QStringList{u"--tls-cert"_s,      u"/etc/sb/cert.pem"_s, u"--tls-key"_s,
+                                        u"/etc/sb/key.pem"_s, u"--tls-client-ca"_s,  u"/etc/sb/ca.pem"_s}
+                         << u"tls-client-ca"_s << u"/etc/sb/ca.pem"_s;
 }
 
 void tst_Settings::eachOption()
@@ -319,6 +422,12 @@ void tst_Settings::everySourceSetsEverySetting_data()
         {u"slow-client-max-messages"_s, u"18"_s, u"18"_s},
         {u"slow-client-max-bytes"_s, u"1900"_s, u"1900"_s},
         {u"max-bad-frames"_s, u"20"_s, u"20"_s},
+        {u"max-connections-per-ip"_s, u"21"_s, u"21"_s},
+        {u"handshakes-per-ip"_s, u"22"_s, u"22"_s},
+        {u"exempt-addresses"_s, u"10.0.0.0/8"_s, u"10.0.0.0/8"_s},
+        {u"agent-message-rate"_s, u"23"_s, u"23"_s},
+        {u"browser-message-rate"_s, u"24"_s, u"24"_s},
+        {u"allowed-origins"_s, u"https://a.example"_s, u"https://a.example"_s},
         {u"ack-timeout"_s, u"2.5"_s, u"2.5"_s},
         {u"max-attempts"_s, u"7"_s, u"7"_s},
         {u"start-complete-timeout"_s, u"21"_s, u"21"_s},
@@ -342,6 +451,7 @@ void tst_Settings::everySourceSetsEverySetting()
 
     const QString section =
         option.startsWith(u"event-history-"_s) ? u"events"_s
+        : option == "allowed-origins"_L1       ? u"access"_s
         : QStringList{u"ack-timeout"_s, u"max-attempts"_s, u"agent-grace-period"_s}.contains(option) ||
                 option.endsWith(u"-complete-timeout"_s)
             ? u"delivery"_s
@@ -370,6 +480,32 @@ void tst_Settings::everySourceSetsEverySetting()
     const auto fromCommandLine = parseInvocation(args({u"--"_s + option, value}), {});
     QVERIFY(fromCommandLine.ok());
     QCOMPARE(fieldText(fromCommandLine.value().settings, option), expected);
+}
+
+void tst_Settings::tlsFromEverySource()
+{
+    const QString ini = writeIni(u"[tls]\ncert=/ini/cert.pem\nkey=/ini/key.pem\nclient_ca=/ini/ca.pem\n"_s);
+    const auto fromIni = parseInvocation(args({u"--config"_s, ini}), {});
+    QVERIFY2(fromIni.ok(), qPrintable(fromIni.ok() ? QString() : fromIni.error().message));
+    QVERIFY(fromIni.value().warnings.isEmpty());
+    QCOMPARE(fromIni.value().settings.tls.certFile, u"/ini/cert.pem"_s);
+    QCOMPARE(fromIni.value().settings.tls.keyFile, u"/ini/key.pem"_s);
+    QCOMPARE(fromIni.value().settings.tls.clientCaFile, u"/ini/ca.pem"_s);
+    QVERIFY(fromIni.value().settings.tls.enabled());
+
+    const auto fromEnvironment = parseInvocation(
+        args({}),
+        environmentOf({u"SWITCHBOARD_TLS_CERT=/env/cert.pem"_s, u"SWITCHBOARD_TLS_KEY=/env/key.pem"_s}));
+    QVERIFY(fromEnvironment.ok());
+    QCOMPARE(fromEnvironment.value().settings.tls.certFile, u"/env/cert.pem"_s);
+    QCOMPARE(fromEnvironment.value().settings.tls.keyFile, u"/env/key.pem"_s);
+    QVERIFY(fromEnvironment.value().settings.tls.clientCaFile.isEmpty());
+
+    // The command line overrides one file and keeps the others.
+    const auto mixed = parseInvocation(args({u"--config"_s, ini, u"--tls-key"_s, u"/cli/key.pem"_s}), {});
+    QVERIFY(mixed.ok());
+    QCOMPARE(mixed.value().settings.tls.certFile, u"/ini/cert.pem"_s);
+    QCOMPARE(mixed.value().settings.tls.keyFile, u"/cli/key.pem"_s);
 }
 
 void tst_Settings::precedence()
@@ -486,6 +622,24 @@ void tst_Settings::badValues_data()
                                    << QStringList{u"[timing] heartbeat_timeout"_s, u"configuration file"_s};
     QTest::newRow("ini log level") << none << none << u"[server]\nlog_level=loud\n"_s << u"log-level"_s
                                    << QStringList{u"[server] log_level"_s, u"switchboard.ini"_s};
+    QTest::newRow("tls cert without key") << QStringList{u"--tls-cert"_s, u"/etc/sb/cert.pem"_s} << none
+                                          << QString() << u"tls-cert"_s << QStringList{u"--tls-key"_s};
+    QTest::newRow("tls key without cert") << QStringList{u"--tls-key"_s, u"/etc/sb/key.pem"_s} << none
+                                          << QString() << u"tls-cert"_s << QStringList{u"--tls-cert"_s};
+    QTest::newRow("client ca without tls") << QStringList{u"--tls-client-ca"_s, u"/etc/sb/ca.pem"_s} << none
+                                           << QString() << u"tls-client-ca"_s << QStringList{u"--tls-cert"_s};
+    QTest::newRow("ini tls cert without key") << none << none << u"[tls]\ncert=/etc/sb/cert.pem\n"_s
+                                              << u"tls-cert"_s << QStringList{u"--tls-key"_s};
+    QTest::newRow("origin with path")
+        << QStringList{u"--allowed-origins"_s, u"https://a.example/app"_s} << none << QString()
+        << u"allowed-origins"_s << QStringList{u"--allowed-origins"_s, u"https://a.example/app"_s};
+    QTest::newRow("origin null") << QStringList{u"--allowed-origins"_s, u"null"_s} << none << QString()
+                                 << u"allowed-origins"_s << QStringList{u"--allowed-origins"_s};
+    QTest::newRow("exempt hostname") << QStringList{u"--exempt-addresses"_s, u"proxy.local"_s} << none
+                                     << QString() << u"exempt-addresses"_s
+                                     << QStringList{u"--exempt-addresses"_s, u"proxy.local"_s};
+    QTest::newRow("negative rate") << QStringList{u"--browser-message-rate"_s, u"-1"_s} << none << QString()
+                                   << u"browser-message-rate"_s << QStringList{u"--browser-message-rate"_s};
     QTest::newRow("missing config") << QStringList{u"--config"_s, u"/nonexistent/switchboard.ini"_s} << none
                                     << QString() << u"config"_s
                                     << QStringList{u"/nonexistent/switchboard.ini"_s, u"--config"_s};

@@ -162,12 +162,30 @@ private Q_SLOTS:
     void concurrentConnections();
     void concurrentWebSocketsAreCorrelated();
     void stopListening();
+    void connectionsPerAddressLimit();
+    void connectionsCountUntilWebSocketIsGone();
+    void handshakesPerAddressLimit();
+    void exemptAddressesAreNotLimited();
 
 private:
     std::unique_ptr<TestHandler> m_handler;
     std::unique_ptr<HttpFront> m_front;
     quint16 m_port = 0;
 };
+
+// A front with only the per-address limits of the test (loopback not exempt unless told).
+static std::unique_ptr<HttpFront> limitedFront(HttpHandler *handler, int maxConnections,
+                                               int handshakesPerSecond, const QList<Subnet> &exempt = {})
+{
+    HttpLimits limits = testLimits();
+    limits.maxConnectionsPerAddress = maxConnections;
+    limits.handshakesPerAddressPerSecond = handshakesPerSecond;
+    limits.exemptSubnets = exempt;
+    auto front = std::make_unique<HttpFront>(handler, limits);
+    if (!front->listen(QHostAddress::LocalHost, 0))
+        return nullptr;
+    return front;
+}
 
 void tst_HttpFront::initTestCase()
 {
@@ -617,6 +635,103 @@ void tst_HttpFront::stopListening()
     socket.connectToHost(QHostAddress::LocalHost, m_port);
     QTRY_COMPARE(errors.size(), 1);
     QCOMPARE(socket.error(), QAbstractSocket::ConnectionRefusedError);
+}
+
+void tst_HttpFront::connectionsPerAddressLimit()
+{
+    QLoggingCategory::setFilterRules(u"switchboard.limits.warning=false"_s);
+    TestHandler handler;
+    QList<HttpResponder> held;
+    handler.onRequest = [&](const HttpRequest &, HttpResponder responder) { held.append(responder); };
+    const auto front = limitedFront(&handler, 2, 0);
+    QVERIFY(front);
+    // Two connections held open by the handler, then a third from the same address.
+    RawClient first(front->serverPort(), "GET /a HTTP/1.1\r\n\r\n");
+    RawClient second(front->serverPort(), "GET /b HTTP/1.1\r\n\r\n");
+    QTRY_COMPARE(held.size(), 2);
+    RawClient third(front->serverPort(), "GET /c HTTP/1.1\r\n\r\n");
+    QTRY_VERIFY(third.closed);
+    QCOMPARE(third.status(), 429);
+    QVERIFY(third.received.contains("\r\nRetry-After: 10\r\n"));
+    QCOMPARE(third.json().value("error"_L1).toString(), u"Too many requests"_s);
+    QCOMPARE(handler.requests.size(), 2);
+    QCOMPARE(front->limitHits().value(u"connections_per_ip"_s), quint64(1));
+
+    // Once one is answered and gone, the address may connect again.
+    held.first().respond(200, "{}");
+    QTRY_VERIFY(first.closed);
+    QTRY_COMPARE(front->pendingCount(), 1);
+    RawClient fourth(front->serverPort(), "GET /d HTTP/1.1\r\n\r\n");
+    QTRY_COMPARE(held.size(), 3);
+    held.last().respond(200, "{}");
+    QTRY_VERIFY(fourth.closed);
+    QCOMPARE(fourth.status(), 200);
+}
+
+void tst_HttpFront::connectionsCountUntilWebSocketIsGone()
+{
+    QLoggingCategory::setFilterRules(u"switchboard.limits.warning=false"_s);
+    TestHandler handler;
+    const auto front = limitedFront(&handler, 1, 0);
+    QVERIFY(front);
+    QWebSocket socket;
+    QSignalSpy connected(&socket, &QWebSocket::connected);
+    socket.open(QUrl(u"ws://127.0.0.1:%1/ws"_s.arg(front->serverPort())));
+    QVERIFY(connected.wait(10000));
+    QTRY_COMPARE(handler.webSockets.size(), 1);
+    // The upgraded connection still counts although the front no longer holds it.
+    RawClient refused(front->serverPort(), "GET /x HTTP/1.1\r\n\r\n");
+    QTRY_VERIFY(refused.closed);
+    QCOMPARE(refused.status(), 429);
+
+    delete handler.webSockets.first().data(); // the owner lets go of the connection
+    RawClient admitted(front->serverPort(), "GET /y HTTP/1.1\r\n\r\n");
+    QTRY_VERIFY(admitted.closed);
+    QCOMPARE(admitted.status(), 200);
+}
+
+void tst_HttpFront::handshakesPerAddressLimit()
+{
+    QLoggingCategory::setFilterRules(u"switchboard.limits.warning=false"_s);
+    TestHandler handler;
+    const auto front = limitedFront(&handler, 0, 1); // bursts of 2, then 1 per second
+    QVERIFY(front);
+    std::vector<std::unique_ptr<RawClient>> clients;
+    for (int i = 0; i < 4; ++i)
+        clients.push_back(std::make_unique<RawClient>(front->serverPort(), kUpgradeHead));
+    int refused = 0;
+    for (const auto &client : clients) {
+        QTRY_VERIFY(client->closed || client->received.startsWith("HTTP/1.1 101"));
+        if (client->status() == 429) {
+            ++refused;
+            QVERIFY(client->received.contains("\r\nRetry-After: 1\r\n"));
+        }
+    }
+    // Four handshakes well within a second: the burst of two passes; at most one more token
+    // can have been refilled meanwhile.
+    QVERIFY2(refused >= 1 && refused <= 2, qPrintable(QString::number(refused)));
+    QCOMPARE(handler.upgradeRequests.size(), 4 - refused);
+    QCOMPARE(front->limitHits().value(u"handshakes_per_ip"_s), quint64(refused));
+}
+
+void tst_HttpFront::exemptAddressesAreNotLimited()
+{
+    TestHandler handler;
+    const auto front = limitedFront(&handler, 1, 1, {*parseSubnetOrAddress(u"127.0.0.0/8"_s)});
+    QVERIFY(front);
+    QList<HttpResponder> held;
+    handler.onRequest = [&](const HttpRequest &, HttpResponder responder) { held.append(responder); };
+    std::vector<std::unique_ptr<RawClient>> clients;
+    for (int i = 0; i < 5; ++i)
+        clients.push_back(std::make_unique<RawClient>(front->serverPort(), "GET /a HTTP/1.1\r\n\r\n"));
+    QTRY_COMPARE(held.size(), 5);
+    for (const HttpResponder &responder : std::as_const(held))
+        responder.respond(200, "{}");
+    for (const auto &client : clients) {
+        QTRY_VERIFY(client->closed);
+        QCOMPARE(client->status(), 200);
+    }
+    QVERIFY(front->limitHits().isEmpty());
 }
 
 QTEST_GUILESS_MAIN(tst_HttpFront)
