@@ -135,6 +135,29 @@ Decoded<Request> readRequest(const QString &type, const QJsonObject &object, Jso
             return reader.error();
         return Request(std::move(cancel));
     }
+    if (type == "resume"_L1) {
+        Resume resume;
+        resume.epoch = reader.requiredString(u"epoch"_s, 1, browser::kMaxEpochLength);
+        const QJsonObject since = reader.requiredObject(u"since"_s);
+        if (!reader.ok())
+            return reader.error();
+        if (since.size() > kMaxResumeOrgs)
+            return Error{ErrorCode::InvalidValue,
+                         u"since: at most "_s + QString::number(kMaxResumeOrgs) + u" orgs"_s,
+                         u"since"_s,
+                         {}};
+        JsonReader positions(since, u"since"_s);
+        for (auto it = since.begin(); it != since.end(); ++it) {
+            if (it.key().isEmpty() || it.key().size() > kMaxIdLength) {
+                positions.fail(ErrorCode::InvalidValue, it.key(), u"not an org id"_s);
+                break;
+            }
+            resume.since.insert(it.key(), positions.requiredInt(it.key(), 0, browser::kMaxSeq));
+        }
+        if (!positions.ok())
+            return positions.error();
+        return Request(std::move(resume));
+    }
     return Error{ErrorCode::UnknownType, u"type: unknown request type \""_s + type + u'"', u"type"_s, {}};
 }
 
@@ -143,7 +166,7 @@ bool isRequestType(QStringView type)
     static constexpr std::array kTypes{
         "command.send"_L1, "session.start"_L1,  "session.stop"_L1,     "session.hibernate"_L1,
         "session.wake"_L1, "org.broadcast"_L1,  "agents.broadcast"_L1, "agent.approve"_L1,
-        "agent.reject"_L1, "command.cancel"_L1,
+        "agent.reject"_L1, "command.cancel"_L1, "resume"_L1,
     };
     return std::find(kTypes.begin(), kTypes.end(), type) != kTypes.end();
 }
@@ -168,6 +191,7 @@ QString requestTypeName(const Request &request)
                               return decision.approve ? u"agent.approve"_s : u"agent.reject"_s;
                           },
                           [](const CommandCancel &) { return u"command.cancel"_s; },
+                          [](const Resume &) { return u"resume"_s; },
                       },
                       request);
 }
@@ -239,6 +263,13 @@ QByteArray encodeRequest(const RequestMessage &message)
                    },
                    [&](const AgentDecision &decision) { object.insert("agentId"_L1, decision.agentId); },
                    [&](const CommandCancel &cancel) { object.insert("commandId"_L1, cancel.commandId); },
+                   [&](const Resume &resume) {
+                       object.insert("epoch"_L1, resume.epoch);
+                       QJsonObject since;
+                       for (auto it = resume.since.begin(); it != resume.since.end(); ++it)
+                           since.insert(it.key(), it.value());
+                       object.insert("since"_L1, since);
+                   },
                },
                message.request);
     return toJsonBytes(object);
@@ -270,8 +301,40 @@ QByteArray delta(QLatin1StringView type, QLatin1StringView name, const QJsonObje
 
 } // namespace
 
+Decoded<QMap<QString, qint64>> parseResumePositions(QStringView text)
+{
+    QMap<QString, qint64> since;
+    if (text.isEmpty())
+        return since;
+    const auto invalid = [](const QString &message) {
+        return Error{ErrorCode::InvalidValue, u"since: "_s + message, u"since"_s, {}};
+    };
+    const QList<QStringView> items = text.split(u',');
+    if (items.size() > kMaxResumeOrgs)
+        return invalid(u"at most "_s + QString::number(kMaxResumeOrgs) + u" orgs"_s);
+    for (QStringView item : items) {
+        const qsizetype colon = item.lastIndexOf(u':');
+        if (colon <= 0 || colon > kMaxIdLength)
+            return invalid(u"expected org:seq, got \""_s + item.left(64).toString() + u'"');
+        const std::optional<qint64> seq = browser::parseSeq(item.mid(colon + 1));
+        if (!seq)
+            return invalid(u"not a sequence number in \""_s + item.left(64).toString() + u'"');
+        since.insert(item.left(colon).toString(), *seq);
+    }
+    return since;
+}
+
+QString formatResumePositions(const QMap<QString, qint64> &since)
+{
+    QStringList items;
+    for (auto it = since.begin(); it != since.end(); ++it)
+        items.append(it.key() + u':' + QString::number(it.value()));
+    return items.join(u',');
+}
+
 QByteArray encodeSnapshot(const QList<AgentInfo> &agents, const QList<OrgInfo> &orgs,
-                          const QList<CommandInfo> &commands, const QDateTime &now)
+                          const QList<CommandInfo> &commands, const QDateTime &now,
+                          const EventPosition &events)
 {
     JsonWriter writer(256 + agents.size() * 512 + orgs.size() * 64 + commands.size() * 512);
     writer.beginObject();
@@ -280,6 +343,14 @@ QByteArray encodeSnapshot(const QList<AgentInfo> &agents, const QList<OrgInfo> &
     writeRecords(writer, "agents"_L1, agents);
     writeRecords(writer, "orgs"_L1, orgs);
     writeRecords(writer, "commands"_L1, commands);
+    if (!events.epoch.isEmpty()) {
+        writer.field("epoch"_L1, events.epoch);
+        // Org ids are data, not keys known to be plain ASCII: QJsonObject escapes them.
+        QJsonObject seqs;
+        for (auto it = events.seqs.begin(); it != events.seqs.end(); ++it)
+            seqs.insert(it.key(), it.value());
+        writer.field("seqs"_L1, seqs);
+    }
     writer.endObject();
     return writer.take();
 }

@@ -6,6 +6,8 @@
 #include "BrowserProtocol.h"
 #include "Records.h"
 
+#include <QMap>
+
 namespace switchboard::protocol::admin {
 
 // ---- requests ----
@@ -49,8 +51,14 @@ struct CommandCancel // command.cancel: a command still pending becomes cancelle
 {
     QString commandId;
 };
+// resume: the snapshot again, then the session events missed after each listed org's seq.
+struct Resume
+{
+    QString epoch;
+    QMap<QString, qint64> since; // orgId -> last seq the client has; unlisted orgs replay nothing
+};
 using Request = std::variant<CommandSend, SessionStart, SessionControl, OrgBroadcast, AgentsBroadcast,
-                             AgentDecision, CommandCancel>;
+                             AgentDecision, CommandCancel, Resume>;
 struct RequestMessage
 {
     QString requestId; // required on the admin stream
@@ -60,10 +68,23 @@ QString requestTypeName(const Request &request);
 Decoded<RequestMessage> decodeRequest(QByteArrayView json);
 QByteArray encodeRequest(const RequestMessage &message);
 
+// At most this many orgs in one resume position (frame or URL).
+inline constexpr qsizetype kMaxResumeOrgs = 1024;
+// The URL form of a resume position, "org:seq,org:seq" (org ids may not contain ',' or ':' here).
+Decoded<QMap<QString, qint64>> parseResumePositions(QStringView text);
+QString formatResumePositions(const QMap<QString, qint64> &since);
+
 // ---- server -> admin ----
-// {"type":"snapshot","timestamp","agents":[...],"orgs":[...],"commands":[...]}
+// Where the session event histories of the client's orgs stand when a snapshot is taken.
+struct EventPosition
+{
+    QString epoch;              // empty: the snapshot carries no event position
+    QMap<QString, qint64> seqs; // orgId -> latest seq
+};
+// {"type":"snapshot","timestamp","agents":[...],"orgs":[...],"commands":[...],"epoch"?,"seqs"?:{...}}
 QByteArray encodeSnapshot(const QList<AgentInfo> &agents, const QList<OrgInfo> &orgs,
-                          const QList<CommandInfo> &commands, const QDateTime &now);
+                          const QList<CommandInfo> &commands, const QDateTime &now,
+                          const EventPosition &events = {});
 QByteArray encodeAgentUpdated(const AgentInfo &agent);       // {"type":"agent.updated","agent":{...}}
 QByteArray encodeAgentRemoved(const QString &agentId);       // {"type":"agent.removed","agentId"}
 QByteArray encodeOrgUpdated(const OrgInfo &org);             // {"type":"org.updated","org":{...}}

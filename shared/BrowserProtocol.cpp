@@ -117,6 +117,10 @@ QJsonObject sessionEventToJson(const SessionEvent &event, bool includeOrg)
         object.insert("timestamp"_L1, formatTimestamp(event.timestamp));
     if (!event.data.isEmpty())
         object.insert("data"_L1, event.data);
+    if (event.seq > 0) {
+        object.insert("seq"_L1, event.seq);
+        object.insert("epoch"_L1, event.epoch);
+    }
     if (includeOrg)
         object.insert("orgId"_L1, event.orgId);
     return object;
@@ -133,6 +137,10 @@ QByteArray encodeSessionEvent(const SessionEvent &event, bool includeOrg)
         writer.timestampField("timestamp"_L1, event.timestamp);
     if (!event.data.isEmpty())
         writer.field("data"_L1, event.data);
+    if (event.seq > 0) {
+        writer.field("seq"_L1, event.seq);
+        writer.field("epoch"_L1, event.epoch);
+    }
     if (includeOrg)
         writer.field("orgId"_L1, event.orgId);
     writer.endObject();
@@ -157,6 +165,8 @@ Decoded<SessionEvent> decodeSessionEvent(const QJsonObject &object, const QDateT
     event.timestamp = reader.optionalTimestamp(u"timestamp"_s);
     event.data = reader.optionalObject(u"data"_s);
     event.orgId = reader.optionalString(u"orgId"_s, {}, kMaxIdLength);
+    event.seq = reader.optionalInt(u"seq"_s, 0, 0, kMaxSeq);
+    event.epoch = reader.optionalString(u"epoch"_s, {}, kMaxEpochLength);
     if (!reader.ok())
         return reader.error();
     if (!event.timestamp.isValid())
@@ -198,6 +208,15 @@ Decoded<ClientMessage> decodeClientMessage(QByteArrayView json)
 
     if (type == "ping"_L1) {
         message.request = ClientPing{};
+        return message;
+    }
+    if (type == "resume"_L1) {
+        Resume resume;
+        resume.since = reader.requiredInt(u"since"_s, 0, kMaxSeq);
+        resume.epoch = reader.requiredString(u"epoch"_s, 1, kMaxEpochLength);
+        if (!reader.ok())
+            return withRequestId(reader.error(), echoId);
+        message.request = resume;
         return message;
     }
     const bool subscribe = type == "subscribe"_L1;
@@ -250,6 +269,11 @@ QByteArray encodeClientMessage(const ClientMessage &message)
                        putTarget(unsubscribe.userId, unsubscribe.sessionId);
                    },
                    [&](const ClientPing &) { object.insert("type"_L1, u"ping"_s); },
+                   [&](const Resume &resume) {
+                       object.insert("type"_L1, u"resume"_s);
+                       object.insert("since"_L1, resume.since);
+                       object.insert("epoch"_L1, resume.epoch);
+                   },
                },
                message.request);
     return toJsonBytes(object);
@@ -347,6 +371,34 @@ QByteArray encodePong(const QString &requestId)
         writer.field("requestId"_L1, requestId);
     writer.endObject();
     return writer.take();
+}
+
+QByteArray encodeResyncRequired(const QString &epoch, qint64 latestSeq, const QString &orgId)
+{
+    JsonWriter writer(128);
+    writer.beginObject();
+    writer.field("type"_L1, "resync_required"_L1);
+    if (!orgId.isEmpty())
+        writer.field("orgId"_L1, orgId);
+    writer.field("epoch"_L1, epoch);
+    writer.field("seq"_L1, latestSeq);
+    writer.endObject();
+    return writer.take();
+}
+
+std::optional<qint64> parseSeq(QStringView text)
+{
+    if (text.isEmpty() || text.size() > 16)
+        return std::nullopt;
+    for (QChar c : text) {
+        if (c < u'0' || c > u'9')
+            return std::nullopt;
+    }
+    bool ok = false;
+    const qint64 value = text.toLongLong(&ok);
+    if (!ok || value > kMaxSeq)
+        return std::nullopt;
+    return value;
 }
 
 } // namespace switchboard::protocol::browser

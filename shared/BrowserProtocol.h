@@ -36,15 +36,21 @@ struct SessionEvent
     QDateTime timestamp;
     QJsonObject data; // omitted on the wire when empty
     QString orgId;    // routing only; on the wire only on the admin stream
+    // Position in the org's event history, given by the EventJournal when the event is recorded;
+    // 0 (and no epoch) until then. On the wire only when recorded.
+    qint64 seq = 0;
+    QString epoch;
 };
 
-// {"type","sessionId","userId","timestamp","data"?} (+ "orgId" when includeOrg, for admin streams)
+// {"type","sessionId","userId","timestamp","data"?,"seq"?,"epoch"?} (+ "orgId" when includeOrg,
+// for admin streams); seq/epoch are written when seq > 0.
 QJsonObject sessionEventToJson(const SessionEvent &event, bool includeOrg);
 QByteArray encodeSessionEvent(const SessionEvent &event, bool includeOrg = false);
 // Validates an event published by a backend (POST /api/v1/events) or read by a client: type one
 // of the 14, sessionId/userId non-empty, timestamp optional (now if absent), data an object of at
 // most kMaxEventDataBytes whose required fields for the type are present (state.changed needs
-// oldState/newState). "orgId" is read if present.
+// oldState/newState). "orgId", "seq" (integer >= 0) and "epoch" are read if present; the server
+// ignores seq/epoch of published events and gives its own.
 Decoded<SessionEvent> decodeSessionEvent(const QJsonObject &object, const QDateTime &now);
 
 // ---- client -> server ----
@@ -61,7 +67,13 @@ struct Unsubscribe
 struct ClientPing
 {
 };
-using ClientRequest = std::variant<Subscribe, Unsubscribe, ClientPing>;
+// {"type":"resume","since":<seq>,"epoch":"<epoch>"}: replay what was missed after `since`.
+struct Resume
+{
+    qint64 since = 0;
+    QString epoch;
+};
+using ClientRequest = std::variant<Subscribe, Unsubscribe, ClientPing, Resume>;
 struct ClientMessage
 {
     QString requestId;
@@ -92,5 +104,15 @@ QByteArray encodeError(const Error &error);
 QByteArray encodeReply(const QString &requestId, const QJsonObject &result);
 // {"type":"pong","requestId"?}
 QByteArray encodePong(const QString &requestId);
+// {"type":"resync_required","orgId"?,"epoch","seq"}: the history cannot fill the client's gap; its
+// state comes again in full (sessions_update, or the admin snapshot). orgId only when non-empty
+// (the admin stream, which spans several orgs).
+QByteArray encodeResyncRequired(const QString &epoch, qint64 latestSeq, const QString &orgId = {});
+
+// Limits of resume positions, shared by the frame and URL forms.
+inline constexpr qint64 kMaxSeq = (qint64(1) << 53) - 1; // exact in a JSON number
+inline constexpr qsizetype kMaxEpochLength = 64;
+// A "since" URL value or frame field: an integer 0..kMaxSeq, else nullopt.
+std::optional<qint64> parseSeq(QStringView text);
 
 } // namespace switchboard::protocol::browser

@@ -33,6 +33,7 @@ enum class ErrorCode {
     NoAgentAvailable, // no_agent_available
     AgentUnavailable, // agent_unavailable
     Unavailable,      // unavailable (storage or cluster temporarily unreachable)
+    RateLimited,      // rate_limited (a connection sent more messages than its limit)
     Internal,         // internal
 };
 QString errorCodeName(ErrorCode code);

@@ -3,6 +3,8 @@
 #include "core/AgentHub.h"
 #include "core/CommandLedger.h"
 #include "core/Continuation.h"
+#include "core/EventJournal.h"
+#include "core/ReplayStream.h"
 #include "core/SessionService.h"
 #include "storage/Store.h"
 
@@ -38,7 +40,8 @@ bool AdminService::inScope(const BrowserClient &client, const QString &orgId) co
     return client.context.role == Role::Admin || client.context.orgId == orgId;
 }
 
-void AdminService::deliver(const QString &orgId, const OutgoingMessage &message, bool isAgentState)
+void AdminService::deliver(const QString &orgId, const OutgoingMessage &message, bool isAgentState,
+                           qint64 seq)
 {
     for (quint64 clientId : m_hub->clientsOfKind(ClientKind::Admin)) {
         const BrowserClient *client = m_hub->client(clientId);
@@ -48,8 +51,8 @@ void AdminService::deliver(const QString &orgId, const OutgoingMessage &message,
         if (pending != m_awaitingSnapshot.end()) {
             // The snapshot takes agents' live state when it is sent, which is newer than any
             // agent delta queued before it; everything else is replayed after the snapshot.
-            if (!isAgentState)
-                pending->deltas.append(message);
+            if (!isAgentState || pending->snapshotSent)
+                pending->deltas.append({message, orgId, seq});
             continue;
         }
         m_hub->send(clientId, message);
@@ -73,7 +76,8 @@ void AdminService::publishCommand(const protocol::CommandInfo &command)
 
 void AdminService::publishSessionEvent(const protocol::browser::SessionEvent &event)
 {
-    deliver(event.orgId, OutgoingMessage::fromUtf8(protocol::browser::encodeSessionEvent(event, true)));
+    deliver(event.orgId, OutgoingMessage::fromUtf8(protocol::browser::encodeSessionEvent(event, true)), false,
+            event.seq);
 }
 
 void AdminService::publishOrg(const QString &orgId)
@@ -85,10 +89,144 @@ void AdminService::publishOrg(const QString &orgId)
     deliver(orgId, OutgoingMessage::fromUtf8(protocol::admin::encodeOrgUpdated(org)));
 }
 
-void AdminService::clientJoined(quint64 clientId)
+void AdminService::clientJoined(quint64 clientId, const QUrlQuery &query)
 {
-    m_awaitingSnapshot.insert(clientId, {});
+    Pending pending;
+    if (query.hasQueryItem(u"since"_s)) {
+        const auto since =
+            protocol::admin::parseResumePositions(query.queryItemValue(u"since"_s, QUrl::FullyDecoded));
+        if (!since) {
+            // Not a frame: reported, not counted; the client still gets its snapshot.
+            m_hub->send(clientId, protocol::browser::encodeError(since.error()));
+        } else {
+            pending.resume = protocol::admin::Resume{query.queryItemValue(u"epoch"_s, QUrl::FullyDecoded)
+                                                         .left(protocol::browser::kMaxEpochLength + 1),
+                                                     since.value()};
+        }
+    }
+    m_awaitingSnapshot.insert(clientId, pending);
     sendSnapshot(clientId);
+}
+
+void AdminService::onResume(quint64 clientId, const QString &requestId,
+                            const protocol::admin::Resume &request)
+{
+    if (m_awaitingSnapshot.contains(clientId)) {
+        fail(clientId, requestId, ErrorCode::Conflict, u"a snapshot or resume is already on its way"_s);
+        return;
+    }
+    // Like a reconnection: the state again in full, then what was missed, then live.
+    Pending pending;
+    pending.resume = request;
+    pending.resumeRequestId = requestId;
+    m_awaitingSnapshot.insert(clientId, pending);
+    sendSnapshot(clientId);
+}
+
+void AdminService::replayMissed(quint64 clientId)
+{
+    const auto pending = m_awaitingSnapshot.find(clientId);
+    if (pending == m_awaitingSnapshot.end())
+        return;
+    const BrowserClient *client = m_hub->client(clientId);
+    if (!client)
+        return;
+    const protocol::admin::Resume request = *pending->resume;
+    const QString requestId = pending->resumeRequestId;
+    // Orgs outside the client's scope are ignored as if not listed.
+    QStringList orgs;
+    for (auto it = request.since.begin(); it != request.since.end(); ++it) {
+        if (inScope(*client, it.key()))
+            orgs.append(it.key());
+    }
+    if (!m_journal) {
+        if (!requestId.isEmpty())
+            fail(clientId, requestId, ErrorCode::Unavailable, u"this server keeps no event history"_s);
+        releaseHeld(clientId, {}, {});
+        return;
+    }
+    if (orgs.isEmpty()) {
+        QList<OutgoingMessage> first;
+        if (!requestId.isEmpty())
+            first.append(OutgoingMessage::fromUtf8(protocol::browser::encodeReply(
+                requestId, {{u"replayed"_s, 0}, {u"resync"_s, QJsonArray{}}})));
+        releaseHeld(clientId, {}, first);
+        return;
+    }
+    struct Replay
+    {
+        QHash<QString, protocol::Decoded<EventHistory>> histories;
+        int waiting = 0;
+    };
+    auto replay = std::make_shared<Replay>();
+    replay->waiting = int(orgs.size());
+    for (const QString &orgId : std::as_const(orgs)) {
+        whenFinished(
+            this, m_journal->history(orgId, request.since.value(orgId)),
+            [this, clientId, requestId, request, orgs, orgId, replay](const Decoded<EventHistory> &history) {
+                replay->histories.insert(orgId, history);
+                if (--replay->waiting > 0 || !m_hub->client(clientId))
+                    return;
+                QList<OutgoingMessage> frames;
+                QMap<QString, qint64> replayedUpTo;
+                QJsonArray resynced;
+                qint64 replayed = 0;
+                for (const QString &org : orgs) {
+                    const Decoded<EventHistory> &found = replay->histories.value(org);
+                    const qint64 since = request.since.value(org);
+                    if (!found) {
+                        qCWarning(lcAdmin)
+                            << "event history of org" << org << "unavailable:" << found.error().message;
+                        protocol::Error error;
+                        error.code = ErrorCode::Unavailable;
+                        error.message =
+                            u"could not read the event history of org %1; resume again"_s.arg(org);
+                        error.field = u"since"_s;
+                        error.requestId = requestId;
+                        frames.append(OutgoingMessage::fromUtf8(protocol::browser::encodeError(error)));
+                        continue;
+                    }
+                    const EventHistory &events = found.value();
+                    if (request.epoch != events.epoch || !events.reachesBack(since) || events.truncated) {
+                        frames.append(OutgoingMessage::fromUtf8(
+                            protocol::browser::encodeResyncRequired(events.epoch, events.latestSeq, org)));
+                        resynced.append(org);
+                        continue;
+                    }
+                    for (const protocol::browser::SessionEvent &event : events.events)
+                        frames.append(
+                            OutgoingMessage::fromUtf8(protocol::browser::encodeSessionEvent(event, true)));
+                    replayed += events.events.size();
+                    replayedUpTo.insert(org, events.latestSeq);
+                }
+                if (!requestId.isEmpty())
+                    frames.append(OutgoingMessage::fromUtf8(protocol::browser::encodeReply(
+                        requestId, {{u"replayed"_s, replayed}, {u"resync"_s, resynced}})));
+                releaseHeld(clientId, replayedUpTo, frames);
+            });
+    }
+}
+
+void AdminService::releaseHeld(quint64 clientId, const QMap<QString, qint64> &replayedUpTo,
+                               QList<OutgoingMessage> first)
+{
+    // Session events already replayed are dropped; everything else goes in the order it came.
+    ReplayStream::start(
+        m_hub, clientId, std::move(first),
+        [this, clientId, replayedUpTo] {
+            QList<OutgoingMessage> more;
+            const auto pending = m_awaitingSnapshot.find(clientId);
+            if (pending == m_awaitingSnapshot.end())
+                return more;
+            for (const HeldDelta &delta : std::as_const(pending->deltas)) {
+                if (delta.seq > 0 && delta.seq <= replayedUpTo.value(delta.orgId, 0))
+                    continue;
+                more.append(delta.message);
+            }
+            pending->deltas.clear();
+            return more;
+        },
+        [this, clientId](bool) { m_awaitingSnapshot.remove(clientId); }, this);
 }
 
 void AdminService::sendSnapshot(quint64 clientId)
@@ -102,10 +240,23 @@ void AdminService::sendSnapshot(quint64 clientId)
     {
         QList<protocol::AgentInfo> agents;
         QList<protocol::OrgInfo> orgs;
+        protocol::admin::EventPosition events;
     };
     auto parts = std::make_shared<Parts>();
+    if (m_journal) {
+        whenFinished(this, m_journal->cursors(scope.isEmpty() ? QStringList{} : QStringList{scope}),
+                     [parts](Decoded<EventCursors> cursors) {
+                         if (!cursors) {
+                             qCWarning(lcAdmin)
+                                 << "snapshot without event positions:" << cursors.error().message;
+                             return;
+                         }
+                         parts->events.epoch = cursors.value().epoch;
+                         parts->events.seqs = cursors.value().latest;
+                     });
+    }
 
-    // Three reads queued back to back on the storage thread; the last one's continuation sends.
+    // Reads queued back to back on the storage thread; the last one's continuation sends.
     whenFinished(this, m_store->listAgents(scope), [parts](Decoded<QList<protocol::AgentInfo>> result) {
         if (result)
             parts->agents = result.value();
@@ -159,15 +310,26 @@ void AdminService::sendSnapshot(quint64 clientId)
                      std::sort(orgList.begin(), orgList.end(),
                                [](const auto &a, const auto &b) { return a.orgId < b.orgId; });
 
+                     // Every org of the snapshot has a position; one without events is at 0.
+                     if (!parts->events.epoch.isEmpty()) {
+                         for (const protocol::OrgInfo &org : std::as_const(orgList))
+                             parts->events.seqs.insert(org.orgId, parts->events.seqs.value(org.orgId, 0));
+                     }
                      const QList<protocol::CommandInfo> commandList =
                          commands ? commands.value() : QList<protocol::CommandInfo>{};
                      if (!commands)
                          qCWarning(lcAdmin) << "snapshot without commands:" << commands.error().message;
                      m_hub->send(clientId, protocol::admin::encodeSnapshot(agents, orgList, commandList,
-                                                                           QDateTime::currentDateTimeUtc()));
-                     const Pending pending = m_awaitingSnapshot.take(clientId);
-                     for (const OutgoingMessage &delta : pending.deltas)
-                         m_hub->send(clientId, delta);
+                                                                           QDateTime::currentDateTimeUtc(),
+                                                                           parts->events));
+                     const auto pending = m_awaitingSnapshot.find(clientId);
+                     if (pending == m_awaitingSnapshot.end())
+                         return;
+                     pending->snapshotSent = true;
+                     if (pending->resume)
+                         replayMissed(clientId);
+                     else
+                         releaseHeld(clientId, {}, {});
                  });
 }
 
@@ -232,7 +394,9 @@ void AdminService::handleMessage(quint64 clientId, const QByteArray &utf8)
     std::visit(
         [&](const auto &request) {
             using T = std::decay_t<decltype(request)>;
-            if constexpr (std::is_same_v<T, protocol::admin::CommandSend>)
+            if constexpr (std::is_same_v<T, protocol::admin::Resume>)
+                onResume(clientId, requestId, request);
+            else if constexpr (std::is_same_v<T, protocol::admin::CommandSend>)
                 onCommandSend(clientId, requestId, request);
             else if constexpr (std::is_same_v<T, protocol::admin::SessionStart>)
                 onSessionStart(clientId, requestId, request);
@@ -244,6 +408,8 @@ void AdminService::handleMessage(quint64 clientId, const QByteArray &utf8)
                 onAgentsBroadcast(clientId, requestId, request);
             else if constexpr (std::is_same_v<T, protocol::admin::AgentDecision>)
                 onAgentDecision(clientId, requestId, request);
+            else if constexpr (std::is_same_v<T, protocol::admin::CommandCancel>)
+                onCommandCancel(clientId, requestId, request);
         },
         decoded.value().request);
 }
@@ -315,6 +481,31 @@ void AdminService::onSessionControl(quint64 clientId, const QString &requestId,
                                       }
                                       reply(clientId, requestId, {{"command"_L1, command.value().toJson()}});
                                   });
+                 });
+}
+
+void AdminService::onCommandCancel(quint64 clientId, const QString &requestId,
+                                   const protocol::admin::CommandCancel &request)
+{
+    whenFinished(this, m_store->getCommand(request.commandId),
+                 [this, clientId, requestId](Decoded<protocol::CommandInfo> command) {
+                     if (!m_hub->client(clientId))
+                         return;
+                     if (!command) {
+                         fail(clientId, requestId, command.error().code, command.error().message);
+                         return;
+                     }
+                     if (!authorise(clientId, requestId, command.value().orgId))
+                         return;
+                     whenFinished(
+                         this, m_ledger->cancel(command.value().commandId),
+                         [this, clientId, requestId](Decoded<protocol::CommandInfo> cancelled) {
+                             if (!cancelled) {
+                                 fail(clientId, requestId, cancelled.error().code, cancelled.error().message);
+                                 return;
+                             }
+                             reply(clientId, requestId, {{"command"_L1, cancelled.value().toJson()}});
+                         });
                  });
 }
 

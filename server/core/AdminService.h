@@ -1,7 +1,10 @@
 // AdminService: the /api/v1/ws/admin stream. Sends each admin client a snapshot (agents, orgs with
 // their connected-client counts, recent commands), then the live deltas in its scope, and serves
 // its requests. This is the one place where an operator's or admin's permission for a request is
-// checked: admins act on every org, operators on their own only.
+// checked: admins act on every org, operators on their own only. Session events carry their seq;
+// the snapshot says where each org's history stands, and a client that reconnects with those
+// positions (?epoch=&since=org:seq,... or a resume request) gets the snapshot, then the session
+// events it missed, then the live deltas.
 #pragma once
 
 #include "core/Hub.h"
@@ -9,11 +12,15 @@
 
 #include <QHash>
 #include <QObject>
+#include <QUrlQuery>
+
+#include <optional>
 
 namespace switchboard {
 
 class AgentHub;
 class CommandLedger;
+class EventJournal;
 class SessionService;
 class Store;
 
@@ -24,8 +31,13 @@ public:
     AdminService(Store *store, Hub *hub, AgentHub *agents, CommandLedger *ledger, SessionService *sessions,
                  QObject *parent = nullptr);
 
-    // An admin client joined (already added to the Hub with ClientKind::Admin).
-    void clientJoined(quint64 clientId);
+    // Where session event positions come from (snapshot epoch/seqs, resume); without it
+    // snapshots carry none and resume requests are answered `unavailable`.
+    void setEventJournal(EventJournal *journal) { m_journal = journal; }
+
+    // An admin client joined (already added to the Hub with ClientKind::Admin); `query` may ask
+    // for a resume (epoch, since).
+    void clientJoined(quint64 clientId, const QUrlQuery &query = {});
     void handleMessage(quint64 clientId, const QByteArray &utf8);
 
     // Deltas, each delivered to the admin clients whose scope includes orgId.
@@ -38,14 +50,28 @@ public:
     static constexpr int kSnapshotCommandLimit = 200;
 
 private:
+    struct HeldDelta
+    {
+        OutgoingMessage message;
+        QString orgId;
+        qint64 seq = 0; // session events only
+    };
     struct Pending
     {
-        QList<OutgoingMessage> deltas; // held back until the snapshot is out
+        QList<HeldDelta> deltas; // held back until the snapshot (and any replay) is out
+        bool snapshotSent = false;
+        std::optional<protocol::admin::Resume> resume;
+        QString resumeRequestId;
     };
 
     bool inScope(const BrowserClient &client, const QString &orgId) const;
-    void deliver(const QString &orgId, const OutgoingMessage &message, bool isAgentState = false);
+    void deliver(const QString &orgId, const OutgoingMessage &message, bool isAgentState = false,
+                 qint64 seq = 0);
     void sendSnapshot(quint64 clientId);
+    // After the snapshot: the replay a resume asked for, then the held deltas, then live.
+    void replayMissed(quint64 clientId);
+    void releaseHeld(quint64 clientId, const QMap<QString, qint64> &replayedUpTo, QList<OutgoingMessage> first);
+    void onResume(quint64 clientId, const QString &requestId, const protocol::admin::Resume &request);
     void reply(quint64 clientId, const QString &requestId, const QJsonObject &result);
     void fail(quint64 clientId, const QString &requestId, protocol::ErrorCode code, const QString &message);
     // Runs `action` if the client may act on orgId, else answers forbidden.
@@ -66,12 +92,15 @@ private:
                            const protocol::admin::AgentsBroadcast &request);
     void onAgentDecision(quint64 clientId, const QString &requestId,
                          const protocol::admin::AgentDecision &request);
+    void onCommandCancel(quint64 clientId, const QString &requestId,
+                         const protocol::admin::CommandCancel &request);
 
     Store *m_store;
     Hub *m_hub;
     AgentHub *m_agents;
     CommandLedger *m_ledger;
     SessionService *m_sessions;
+    EventJournal *m_journal = nullptr;
     QHash<quint64, Pending> m_awaitingSnapshot;
 };
 

@@ -1,6 +1,7 @@
 #include "core/AgentHub.h"
 
 #include "core/Continuation.h"
+#include "net/NetLogging.h"
 #include "storage/Store.h"
 
 #include <QLoggingCategory>
@@ -113,6 +114,7 @@ void AgentHub::acceptConnection(QWebSocket *socket, const protocol::AgentInfo &a
     connection.info.replica = m_config.replica;
     connection.lastHeartbeatMs = nowMs;
     connection.lastSeenMs = nowMs;
+    connection.messageRate = TokenBucket::perSecond(m_config.maxMessagesPerSecond);
     m_connections.insert(agentId, connection);
 
     const auto seen = [this, serial, agentId] {
@@ -253,6 +255,8 @@ void AgentHub::onTextMessage(quint64 serial, const QString &agentId, const QStri
     AgentConnection *connection = liveConnection(serial, agentId);
     if (!connection)
         return; // a replaced or dropped connection: whatever it still says is not heard
+    if (!withinMessageRate(*connection))
+        return;
     protocol::Decoded<protocol::agent::AgentFrame> frame =
         protocol::agent::decodeAgentFrame(message.toUtf8());
     if (!frame) {
@@ -265,7 +269,8 @@ void AgentHub::onTextMessage(quint64 serial, const QString &agentId, const QStri
 
 void AgentHub::onBinaryMessage(quint64 serial, const QString &agentId)
 {
-    if (AgentConnection *connection = liveConnection(serial, agentId))
+    AgentConnection *connection = liveConnection(serial, agentId);
+    if (connection && withinMessageRate(*connection))
         rejectFrame(*connection, {protocol::ErrorCode::BinaryFrame,
                                   u"binary frames are not accepted; send JSON text frames"_s,
                                   {},
@@ -284,6 +289,29 @@ void AgentHub::rejectFrame(AgentConnection &connection, const protocol::Error &e
                           << "bad frames in a row; closing its connection";
     dropAgents({agentId}, QWebSocketProtocol::CloseCodePolicyViolated, u"too many invalid frames"_s,
                AgentStatus::Offline);
+}
+
+bool AgentHub::withinMessageRate(AgentConnection &connection)
+{
+    const qint64 now = m_clock.elapsed();
+    if (connection.messageRate.take(now))
+        return true;
+    const QString agentId = connection.info.agentId;
+    const QString offender =
+        agentId + u'@' + (connection.socket ? connection.socket->peerAddress().toString() : QString());
+    if (m_limitLog.hit(u"agent_message_rate"_s, offender, now))
+        qCWarning(lcLimits).noquote()
+            << "limit agent_message_rate hit: agent" << offender << "sent more than"
+            << m_config.maxMessagesPerSecond << "frames per second; closing it (logged once a minute)";
+    sendBytes(connection, protocol::agent::encodeError({protocol::ErrorCode::RateLimited,
+                                                        u"more than %1 frames per second; closing"_s.arg(
+                                                            m_config.maxMessagesPerSecond),
+                                                        {},
+                                                        {}},
+                                                       nowUtc()));
+    dropAgents({agentId}, QWebSocketProtocol::CloseCodePolicyViolated, u"message rate exceeded"_s,
+               protocol::AgentStatus::Offline);
+    return false;
 }
 
 void AgentHub::handleFrame(AgentConnection &connection, const protocol::agent::AgentFrame &frame)

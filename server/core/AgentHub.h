@@ -4,6 +4,7 @@
 // commands or sessions: CommandLedger and SessionService do.
 #pragma once
 
+#include "net/RateLimit.h"
 #include "shared/AgentProtocol.h"
 #include "shared/Records.h"
 #include "storage/StorageTypes.h"
@@ -30,6 +31,7 @@ struct AgentConnection
     qint64 lastHeartbeatMs = 0; // monotonic (AgentHub's clock), for the stale sweep
     qint64 lastSeenMs = 0;      // any frame or pong, for the read timeout
     int consecutiveBadFrames = 0;
+    TokenBucket messageRate; // frames from the agent
 };
 
 class AgentHub : public QObject
@@ -45,6 +47,9 @@ public:
         std::chrono::milliseconds heartbeatFlushInterval{1000}; // heartbeats are coalesced into one DB batch
         qint64 maxFrameBytes = protocol::kMaxAgentFrameBytes;
         int maxBadFrames = protocol::kMaxConsecutiveBadFrames;
+        // Frames per second an agent may send (bursts of twice as many); 0 = unlimited. More get
+        // an error (rate_limited) and a close with 1008.
+        int maxMessagesPerSecond = 0;
         // How long a socket we closed may take to complete the close handshake before it is
         // aborted (a dead peer never answers); checked by the ping and stale sweeps.
         std::chrono::milliseconds closeTimeout{10000};
@@ -109,6 +114,8 @@ private:
     void handleFrame(AgentConnection &connection, const protocol::agent::AgentFrame &frame);
     void handleHeartbeat(AgentConnection &connection, const protocol::agent::Heartbeat &heartbeat);
     void rejectFrame(AgentConnection &connection, const protocol::Error &error);
+    // Takes a token for one frame; when there is none, answers rate_limited and drops the agent.
+    bool withinMessageRate(AgentConnection &connection);
     void pingSweep();
     void flushHeartbeats();
     AgentConnection *liveConnection(quint64 serial, const QString &agentId);
@@ -135,6 +142,7 @@ private:
     // written before it is marked offline (storage runs jobs in order).
     QHash<QString, HeartbeatRecord> m_dirtyHeartbeats;
     QList<Closing> m_closing;
+    LimitLog m_limitLog;
 };
 
 } // namespace switchboard

@@ -1,8 +1,11 @@
 #include "core/BrowserEndpoint.h"
 
 #include "core/Continuation.h"
+#include "core/EventJournal.h"
 #include "core/Hub.h"
+#include "core/Manager.h"
 #include "core/Notifier.h"
+#include "core/ReplayStream.h"
 #include "storage/Store.h"
 
 #include <QLoggingCategory>
@@ -38,12 +41,18 @@ Error sessionNotFound(const QString &sessionId, const QString &requestId)
 
 } // namespace
 
-BrowserEndpoint::BrowserEndpoint(Store *store, Hub *hub, Notifier *notifier, QObject *parent)
+BrowserEndpoint::BrowserEndpoint(Store *store, Hub *hub, Notifier *notifier, EventJournal *journal,
+                                 Manager *manager, QObject *parent)
     : QObject(parent)
     , m_store(store)
     , m_hub(hub)
     , m_notifier(notifier)
-{}
+    , m_journal(journal)
+    , m_manager(manager)
+{
+    connect(m_hub, &Hub::clientRemoved, this,
+            [this](quint64 clientId, const BrowserClient &) { m_resuming.remove(clientId); });
+}
 
 void BrowserEndpoint::clientJoined(quint64 clientId, const QUrlQuery &query)
 {
@@ -75,6 +84,23 @@ void BrowserEndpoint::clientJoined(quint64 clientId, const QUrlQuery &query)
     const std::optional<QString> sessionId = fromUrl(u"session_id"_s, u"sessionId"_s);
     if (sessionId)
         subscribe(clientId, {}, browser::Subscribe{{}, *sessionId}, Origin::Url);
+
+    // After the subscriptions: a session lookup queued above answers before the history does, so
+    // the replay is filtered by every subscription the URL asked for.
+    if (!m_hub->client(clientId) || !query.hasQueryItem(u"since"_s))
+        return;
+    const QString since = query.queryItemValue(u"since"_s, QUrl::FullyDecoded);
+    const std::optional<qint64> seq = browser::parseSeq(since);
+    if (!seq) {
+        refuse(clientId, Origin::Url,
+               makeError(ErrorCode::InvalidValue,
+                         u"since: expected a sequence number 0..%1"_s.arg(browser::kMaxSeq), u"since"_s, {}));
+        return;
+    }
+    // A missing or overlong epoch is simply not this history's: the client resyncs.
+    const QString epoch =
+        query.queryItemValue(u"epoch"_s, QUrl::FullyDecoded).left(browser::kMaxEpochLength + 1);
+    resume(clientId, {}, browser::Resume{*seq, epoch}, Origin::Url);
 }
 
 void BrowserEndpoint::handleMessage(quint64 clientId, const QByteArray &utf8)
@@ -105,6 +131,93 @@ void BrowserEndpoint::handleMessage(quint64 clientId, const QByteArray &utf8)
         subscribe(clientId, message.requestId, *wanted, Origin::Frame);
     else if (const auto *unwanted = std::get_if<browser::Unsubscribe>(&message.request))
         unsubscribe(clientId, message.requestId, *unwanted);
+    else if (const auto *resumed = std::get_if<browser::Resume>(&message.request))
+        resume(clientId, message.requestId, *resumed, Origin::Frame);
+}
+
+void BrowserEndpoint::resume(quint64 clientId, const QString &requestId, const browser::Resume &request,
+                             Origin origin)
+{
+    const BrowserClient *client = m_hub->client(clientId);
+    if (!client)
+        return;
+    if (!m_journal || !m_manager) {
+        refuse(clientId, origin,
+               makeError(ErrorCode::Unavailable, u"this server keeps no event history"_s, u"since"_s,
+                         requestId));
+        return;
+    }
+    if (m_resuming.contains(clientId)) {
+        refuse(clientId, origin,
+               makeError(ErrorCode::Conflict, u"a resume is already running on this connection"_s, u"since"_s,
+                         requestId));
+        return;
+    }
+    if (origin == Origin::Frame)
+        m_hub->reportGoodFrame(clientId);
+    m_resuming.insert(clientId);
+    // From here until the replay is out, live events for this client wait; the history read below
+    // queues behind every event already being stored, so together they leave no gap.
+    m_notifier->hold(clientId);
+    const QString orgId = client->context.orgId;
+    whenFinished(
+        this, m_journal->history(orgId, request.since),
+        [this, clientId, requestId, request, orgId](const Decoded<EventHistory> &found) {
+            if (!m_hub->client(clientId))
+                return;
+            if (!found) {
+                qCWarning(lcBrowser) << "event history of org" << orgId << "for client" << clientId
+                                     << "unavailable:" << found.error().message;
+                m_hub->send(clientId,
+                            browser::encodeError(makeError(
+                                ErrorCode::Unavailable, u"could not read the event history; resume again"_s,
+                                u"since"_s, requestId)));
+                finishResume(clientId, 0, {});
+                return;
+            }
+            const EventHistory &history = found.value();
+            if (request.epoch != history.epoch || !history.reachesBack(request.since) || history.truncated) {
+                qCInfo(lcBrowser) << "client" << clientId << "of org" << orgId << "resumed from"
+                                  << request.since << "but the history holds" << history.oldestSeq << "to"
+                                  << history.latestSeq
+                                  << (request.epoch == history.epoch ? "" : "(another epoch)") << "; resync";
+                m_hub->send(clientId, browser::encodeResyncRequired(history.epoch, history.latestSeq));
+                const qint64 latest = history.latestSeq;
+                // Held events up to `latest` are in the fresh state; newer ones follow it.
+                m_manager->sendSessionsTo(clientId, [this, clientId, requestId, latest] {
+                    QList<OutgoingMessage> first;
+                    if (!requestId.isEmpty())
+                        first.append(OutgoingMessage::fromUtf8(
+                            browser::encodeReply(requestId, QJsonObject{{u"resync"_s, true}})));
+                    finishResume(clientId, latest, first);
+                });
+                return;
+            }
+            QList<OutgoingMessage> frames;
+            for (const browser::SessionEvent &event : history.events) {
+                if (m_notifier->isEntitled(clientId, event))
+                    frames.append(OutgoingMessage::fromUtf8(browser::encodeSessionEvent(event)));
+            }
+            const qsizetype replayed = frames.size();
+            qCDebug(lcBrowser) << "client" << clientId << "of org" << orgId << "replayed" << replayed << "of"
+                               << history.events.size() << "events after" << request.since;
+            if (!requestId.isEmpty())
+                frames.append(OutgoingMessage::fromUtf8(
+                    browser::encodeReply(requestId, QJsonObject{{u"replayed"_s, qint64(replayed)}})));
+            finishResume(clientId, history.latestSeq, frames);
+        });
+}
+
+void BrowserEndpoint::finishResume(quint64 clientId, qint64 afterSeq, QList<OutgoingMessage> first)
+{
+    ReplayStream::start(
+        m_hub, clientId, std::move(first),
+        [this, clientId, afterSeq] { return m_notifier->takeHeld(clientId, afterSeq); },
+        [this, clientId](bool) {
+            m_notifier->endHold(clientId);
+            m_resuming.remove(clientId);
+        },
+        this);
 }
 
 void BrowserEndpoint::subscribe(quint64 clientId, const QString &requestId, const browser::Subscribe &request,

@@ -1,8 +1,11 @@
 #include "core/CommandLedger.h"
 
+#include "config/Settings.h"
 #include "core/AgentHub.h"
 #include "core/Continuation.h"
 #include "storage/Store.h"
+
+#include <algorithm>
 
 #include <QLoggingCategory>
 #include <QRandomGenerator>
@@ -16,13 +19,67 @@ namespace switchboard {
 using protocol::CommandInfo;
 using protocol::CommandStatus;
 using protocol::Decoded;
+using protocol::Error;
+using protocol::ErrorCode;
+using protocol::agent::Action;
+using std::chrono::milliseconds;
+
+CommandLedger::Config CommandLedger::Config::fromDelivery(const Delivery &delivery)
+{
+    Config config;
+    config.ackTimeout = delivery.ackTimeout();
+    config.maxAttempts = std::max(1, delivery.maxAttempts);
+    config.startCompleteTimeout = delivery.startCompleteTimeout();
+    config.stopCompleteTimeout = delivery.stopCompleteTimeout();
+    config.hibernateCompleteTimeout = delivery.hibernateCompleteTimeout();
+    config.wakeCompleteTimeout = delivery.wakeCompleteTimeout();
+    config.logsCompleteTimeout = delivery.logsCompleteTimeout();
+    return config;
+}
+
+milliseconds CommandLedger::Config::completeTimeout(Action action) const
+{
+    switch (action) {
+    case Action::StartSession:
+        return startCompleteTimeout;
+    case Action::StopSession:
+        return stopCompleteTimeout;
+    case Action::HibernateSession:
+        return hibernateCompleteTimeout;
+    case Action::WakeSession:
+        return wakeCompleteTimeout;
+    case Action::StreamLogs:
+    case Action::StopLogs:
+        return logsCompleteTimeout;
+    }
+    return startCompleteTimeout;
+}
+
+milliseconds CommandLedger::Config::sweepInterval() const
+{
+    const milliseconds smallest =
+        std::min({ackTimeout, startCompleteTimeout, stopCompleteTimeout, hibernateCompleteTimeout,
+                  wakeCompleteTimeout, logsCompleteTimeout});
+    // A deadline is overshot by at most a quarter of itself; never busier than once a second in
+    // production, never lazier than every 5 s.
+    const milliseconds floor = smallest >= milliseconds(4000) ? milliseconds(1000) : milliseconds(50);
+    return std::clamp(smallest / 4, floor, milliseconds(5000));
+}
 
 CommandLedger::CommandLedger(Store *store, AgentHub *agents, QObject *parent)
+    : CommandLedger(store, agents, Config{}, parent)
+{}
+
+CommandLedger::CommandLedger(Store *store, AgentHub *agents, const Config &config, QObject *parent)
     : QObject(parent)
     , m_store(store)
     , m_agents(agents)
+    , m_config(config)
 {
     Q_ASSERT(m_store && m_agents);
+    m_sweepTimer.setInterval(m_config.sweepInterval());
+    connect(&m_sweepTimer, &QTimer::timeout, this, &CommandLedger::sweepOverdue);
+    m_sweepTimer.start();
     connect(m_agents, &AgentHub::agentConnected, this, &CommandLedger::deliverPending);
     connect(m_agents, &AgentHub::commandAcknowledged, this,
             [this](const QString &agentId, const QString &commandId) {
@@ -92,6 +149,10 @@ void CommandLedger::deliver(const CommandInfo &command)
 
 bool CommandLedger::send(const CommandInfo &command)
 {
+    if (m_cancelling.contains(command.commandId)) {
+        qCInfo(lcCommands) << "command" << command.commandId << "is being cancelled; not sent";
+        return true; // not a reason to stop delivering the agent's other commands
+    }
     const std::optional<protocol::agent::Action> action = protocol::agent::actionFromName(command.action);
     if (!action) {
         qCWarning(lcCommands) << "command" << command.commandId << "has an unknown action" << command.action
@@ -134,7 +195,8 @@ void CommandLedger::deliverPending(const protocol::AgentInfo &agent)
 }
 
 void CommandLedger::advance(const QString &agentId, const QString &commandId, CommandStatus to,
-                            const QString &error, const QJsonObject &result, bool countAttempt)
+                            const QString &error, const QJsonObject &result, bool countAttempt,
+                            std::optional<CommandStatus> onlyFrom)
 {
     Store::CommandTransitionRequest request;
     request.commandId = commandId;
@@ -144,6 +206,7 @@ void CommandLedger::advance(const QString &agentId, const QString &commandId, Co
     request.result = result;
     request.at = QDateTime::currentDateTimeUtc();
     request.countAttempt = countAttempt;
+    request.onlyFrom = onlyFrom;
     onFinished(m_store->advanceCommand(request), this,
                [this, agentId, commandId, to](const Decoded<Store::CommandTransition> &transition) {
                    if (!transition) {
@@ -174,11 +237,114 @@ void CommandLedger::advance(const QString &agentId, const QString &commandId, Co
                    }
                    qCDebug(lcCommands) << "command" << commandId << protocol::commandStatusName(done.previous)
                                        << "->" << protocol::commandStatusName(done.command.status);
-                   Q_EMIT commandUpdated(done.command);
-                   if (done.command.status == CommandStatus::Completed ||
-                       done.command.status == CommandStatus::Failed)
-                       Q_EMIT commandFinished(done.command);
+                   announce(done.command);
                });
+}
+
+void CommandLedger::announce(const CommandInfo &command)
+{
+    Q_EMIT commandUpdated(command);
+    if (protocol::isFinalCommandStatus(command.status))
+        Q_EMIT commandFinished(command);
+}
+
+QFuture<Decoded<CommandInfo>> CommandLedger::cancel(const QString &commandId)
+{
+    Store::CommandTransitionRequest request;
+    request.commandId = commandId;
+    request.to = CommandStatus::Cancelled;
+    request.at = QDateTime::currentDateTimeUtc();
+    // Only a pending command may go; the SQL re-checks it, so a send that won the race stays sent.
+    request.onlyFrom = CommandStatus::Pending;
+    m_cancelling.insert(commandId);
+    return continueOn(
+        m_store->advanceCommand(request), this,
+        [this, commandId](Decoded<Store::CommandTransition> transition) -> Decoded<CommandInfo> {
+            m_cancelling.remove(commandId);
+            if (!transition) {
+                qCInfo(lcCommands) << "command" << commandId
+                                   << "not cancelled:" << transition.error().message;
+                return transition.error();
+            }
+            const Store::CommandTransition &done = transition.value();
+            if (!done.changed) {
+                // Held back while the cancel was being written: it goes out now after all.
+                if (done.command.status == CommandStatus::Pending &&
+                    m_pendingReads.value(done.command.agentId) == 0)
+                    send(done.command);
+                return Error{ErrorCode::Conflict,
+                             u"command %1 is %2; only pending commands can be cancelled"_s.arg(
+                                 commandId, protocol::commandStatusName(done.command.status)),
+                             u"commandId"_s,
+                             {}};
+            }
+            qCInfo(lcCommands) << "command" << commandId << "cancelled";
+            announce(done.command);
+            return done.command;
+        });
+}
+
+void CommandLedger::sweepOverdue()
+{
+    if (m_sweeping)
+        return; // the previous sweep's query has not answered yet
+    m_sweeping = true;
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    Store::CommandDeadlines deadlines;
+    deadlines.ackBefore = now.addMSecs(-m_config.ackTimeout.count());
+    for (Action action : {Action::StartSession, Action::StopSession, Action::HibernateSession,
+                          Action::WakeSession, Action::StreamLogs, Action::StopLogs})
+        deadlines.completeBefore.insert(protocol::agent::actionName(action),
+                                        now.addMSecs(-m_config.completeTimeout(action).count()));
+    // An action this server does not know (a newer replica's) gets the longest deadline.
+    deadlines.defaultCompleteBefore =
+        now.addMSecs(-std::max({m_config.startCompleteTimeout, m_config.stopCompleteTimeout,
+                                m_config.hibernateCompleteTimeout, m_config.wakeCompleteTimeout,
+                                m_config.logsCompleteTimeout})
+                          .count());
+    onFinished(m_store->overdueCommands(deadlines), this,
+               [this, now](const Decoded<QList<OverdueCommand>> &overdue) {
+                   m_sweeping = false;
+                   if (!overdue) {
+                       qCWarning(lcCommands) << "could not read overdue commands:" << overdue.error().message;
+                       return;
+                   }
+                   for (const OverdueCommand &command : overdue.value())
+                       handleOverdue(command, now);
+               });
+}
+
+void CommandLedger::handleOverdue(const OverdueCommand &overdue, const QDateTime &now)
+{
+    const CommandInfo &command = overdue.command;
+    const std::optional<Action> action = protocol::agent::actionFromName(command.action);
+    const milliseconds completeTimeout =
+        action ? m_config.completeTimeout(*action)
+               : std::max({m_config.startCompleteTimeout, m_config.stopCompleteTimeout,
+                           m_config.hibernateCompleteTimeout, m_config.wakeCompleteTimeout,
+                           m_config.logsCompleteTimeout});
+    if (overdue.firstSentAt.isValid() && overdue.firstSentAt.addMSecs(completeTimeout.count()) <= now) {
+        qCWarning(lcCommands) << "command" << command.commandId << command.action << "not finished"
+                              << completeTimeout.count() << "ms after it was first sent; failed (timeout)";
+        // The rank guard keeps a completion that arrived meanwhile.
+        advance(command.agentId, command.commandId, CommandStatus::Failed, kTimeoutError, {});
+        return;
+    }
+    if (command.status != CommandStatus::Sent)
+        return;
+    if (command.attempts >= m_config.maxAttempts) {
+        qCWarning(lcCommands) << "command" << command.commandId << "not acknowledged after"
+                              << command.attempts << "sends; failed (ack_timeout)";
+        // Only if still unacknowledged: an ack that arrived since the read wins.
+        advance(command.agentId, command.commandId, CommandStatus::Failed, kAckTimeoutError, {}, false,
+                CommandStatus::Sent);
+        return;
+    }
+    if (!m_agents->isAgentConnected(command.agentId))
+        return; // sent again when the agent connects (deliverPending)
+    qCInfo(lcCommands) << "command" << command.commandId << "not acknowledged; sending it again (attempt"
+                       << command.attempts + 1 << "of" << m_config.maxAttempts << ")";
+    send(command);
 }
 
 } // namespace switchboard

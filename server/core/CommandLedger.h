@@ -1,6 +1,7 @@
 // CommandLedger: the only writer of command status. It persists commands before anything is
 // sent, delivers them to connected agents (and the pending ones when an agent connects, in
-// creation order), and advances status monotonically from the agents' ack/complete/failed.
+// creation order), advances status monotonically from the agents' ack/complete/failed, resends
+// unacknowledged commands and fails overdue ones from one sweep timer, and cancels pending ones.
 #pragma once
 
 #include "shared/AgentProtocol.h"
@@ -9,17 +10,48 @@
 #include <QFuture>
 #include <QHash>
 #include <QObject>
+#include <QSet>
+#include <QTimer>
+
+#include <chrono>
 
 namespace switchboard {
 
 class AgentHub;
 class Store;
+struct Delivery;
+struct OverdueCommand;
 
 class CommandLedger : public QObject
 {
     Q_OBJECT
 public:
+    // Deadlines of delivery. They are checked against stored timestamps (sent_at, first_sent_at),
+    // so they hold across restarts; one sweep timer checks them all.
+    struct Config
+    {
+        std::chrono::milliseconds ackTimeout{30000}; // a sent command not acked by then is sent again
+        int maxAttempts = 5;                         // sends before an unacked command fails (ack_timeout)
+        // From the first send to completed/failed, by action (timeout).
+        std::chrono::milliseconds startCompleteTimeout{300000};
+        std::chrono::milliseconds stopCompleteTimeout{120000};
+        std::chrono::milliseconds hibernateCompleteTimeout{300000};
+        std::chrono::milliseconds wakeCompleteTimeout{300000};
+        std::chrono::milliseconds logsCompleteTimeout{30000};
+
+        static Config fromDelivery(const Delivery &delivery);
+        std::chrono::milliseconds completeTimeout(protocol::agent::Action action) const;
+        // A quarter of the smallest deadline, between 1 s and 5 s (tests may go lower by giving
+        // deadlines under 4 s: the floor then is 50 ms).
+        std::chrono::milliseconds sweepInterval() const;
+    };
+
+    // Error stored on a command failed by a deadline (PROTOCOL.md section 8).
+    static inline const QString kAckTimeoutError = QStringLiteral("ack_timeout");
+    static inline const QString kTimeoutError = QStringLiteral("timeout");
+
     CommandLedger(Store *store, AgentHub *agents, QObject *parent = nullptr);
+    CommandLedger(Store *store, AgentHub *agents, const Config &config, QObject *parent = nullptr);
 
     static QString newCommandId(); // "cmd-" + 16 random hex digits
 
@@ -34,10 +66,19 @@ public:
     // (e.g. created together with its session); it stays pending if its agent is not connected.
     void deliver(const protocol::CommandInfo &command);
 
+    // A pending command becomes cancelled (and is never sent); anything else is a Conflict naming
+    // its status, an unknown id NotFound. Emits commandUpdated and commandFinished on success.
+    QFuture<protocol::Decoded<protocol::CommandInfo>> cancel(const QString &commandId);
+
+    // Runs one deadline sweep now (the timer calls it; tests may too). At most one runs at a time.
+    void sweepOverdue();
+    const Config &config() const { return m_config; }
+
 Q_SIGNALS:
     // Every persisted status change (admin deltas).
     void commandUpdated(const protocol::CommandInfo &command);
-    // Once per command, when it reaches completed or failed (SessionService closes the loop).
+    // Once per command, when it reaches completed, failed (reported by the agent or by a deadline)
+    // or cancelled (SessionService closes the loop).
     void commandFinished(const protocol::CommandInfo &command);
 
 private:
@@ -45,10 +86,19 @@ private:
     // Sends the command frame and, if it went out, records the delivery (pending -> sent).
     bool send(const protocol::CommandInfo &command);
     void advance(const QString &agentId, const QString &commandId, protocol::CommandStatus to,
-                 const QString &error, const QJsonObject &result, bool countAttempt = false);
+                 const QString &error, const QJsonObject &result, bool countAttempt = false,
+                 std::optional<protocol::CommandStatus> onlyFrom = std::nullopt);
+    void handleOverdue(const OverdueCommand &overdue, const QDateTime &now);
+    void announce(const protocol::CommandInfo &command);
 
     Store *m_store;
     AgentHub *m_agents;
+    Config m_config;
+    QTimer m_sweepTimer;
+    bool m_sweeping = false;
+    // Commands whose cancellation is being written: never sent meanwhile (a read of pending
+    // commands made just before the cancel must not send them).
+    QSet<QString> m_cancelling;
     // Agents whose pending commands are being read: a command created before that read finishes
     // is part of its answer and is sent from there, in creation order.
     QHash<QString, int> m_pendingReads;

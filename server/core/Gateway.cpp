@@ -5,11 +5,13 @@
 #include "core/AgentHub.h"
 #include "core/AgentRegistrar.h"
 #include "core/BrowserEndpoint.h"
+#include "core/LogRelay.h"
 #include "core/SessionService.h"
 #include "net/Authenticator.h"
 #include "net/HttpRequest.h"
 #include "net/HttpResponse.h"
 #include "shared/JsonReader.h"
+#include "shared/LogProtocol.h"
 #include "storage/Store.h"
 
 #include <QJsonDocument>
@@ -30,6 +32,8 @@ struct UpgradeContext
     ClientKind kind = ClientKind::Sessions;
     protocol::AgentInfo agent;
     OrgContext org;
+    protocol::SessionInfo session; // the session a log viewer was authorised for
+    int tailLines = 0;
 };
 
 namespace {
@@ -159,12 +163,23 @@ void Gateway::handleUpgradeRequest(const HttpRequest &request, UpgradeDecision d
     const QString path = request.path;
     if (path == "/api/v1/agents/connect"_L1)
         return upgradeAgent(request, decision);
+    // Every other stream is a browser's. An invalid token is left to the route (401).
+    if (m_services.access.checksOrigin()) {
+        const Decoded<OrgContext> caller =
+            m_services.authenticator->authenticate(request, QDateTime::currentDateTimeUtc());
+        if (caller) {
+            if (const auto problem = m_services.access.originProblem(request, caller.value().role))
+                return decision.reject(403, errorBody(u"Forbidden"_s, *problem));
+        }
+    }
     if (path == "/api/v1/ws/sessions"_L1)
         return upgradeBrowser(request, decision, ClientKind::Sessions);
     if (path == "/api/v1/ws/cluster"_L1)
         return upgradeBrowser(request, decision, ClientKind::Cluster);
     if (path == "/api/v1/ws/admin"_L1)
         return upgradeBrowser(request, decision, ClientKind::Admin);
+    if (path.startsWith("/api/v1/ws/logs/"_L1))
+        return upgradeLogs(request, decision, path.mid(qsizetype(sizeof("/api/v1/ws/logs/") - 1)));
     decision.reject(404, errorBody(u"Not found"_s, path));
 }
 
@@ -173,6 +188,9 @@ void Gateway::upgradeAgent(const HttpRequest &request, UpgradeDecision decision)
     const QString agentId = request.queryValue(u"agent_id"_s);
     if (agentId.isEmpty())
         return decision.reject(400, errorBody(u"Missing agent_id"_s));
+    // With a client CA, the TLS certificate names the agent, in addition to its key.
+    if (const auto problem = m_services.access.agentCertificateProblem(request, agentId))
+        return decision.reject(403, errorBody(u"Forbidden"_s, *problem));
     const QByteArray apiKey = request.header("X-Agent-API-Key");
     if (apiKey.isEmpty())
         return decision.reject(401, errorBody(u"Missing API key"_s));
@@ -225,6 +243,46 @@ void Gateway::upgradeBrowser(const HttpRequest &request, UpgradeDecision decisio
     decision.accept(QVariant::fromValue(context));
 }
 
+void Gateway::upgradeLogs(const HttpRequest &request, UpgradeDecision decision, const QString &sessionId)
+{
+    Decoded<OrgContext> caller =
+        m_services.authenticator->authenticate(request, QDateTime::currentDateTimeUtc());
+    if (!caller)
+        return decision.reject(401, errorBody(u"Unauthorized"_s, caller.error().message));
+    const OrgContext who = caller.value();
+    if (who.role == Role::Service)
+        return decision.reject(
+            403, errorBody(u"Forbidden"_s, u"role %1 may not open this stream"_s.arg(roleName(who.role))));
+    // The path was percent-decoded: an id holding '/' or longer than any id is no session.
+    if (sessionId.isEmpty() || sessionId.contains(u'/') || sessionId.size() > 256)
+        return decision.reject(404, errorBody(u"Session not found"_s, sessionId.left(256)));
+    const Decoded<int> tailLines = protocol::logs::parseTailLines(request.queryValue(u"tailLines"_s));
+    if (!tailLines)
+        return decision.reject(400, errorBody(u"Invalid tailLines"_s, tailLines.error().message));
+    whenFinished(
+        this, m_services.store->getSession(sessionId),
+        [who, sessionId, tail = tailLines.value(), decision](Decoded<protocol::SessionInfo> session) mutable {
+            if (!session) {
+                if (session.error().code == protocol::ErrorCode::NotFound)
+                    return decision.reject(404, errorBody(u"Session not found"_s, sessionId));
+                return decision.reject(503, errorBody(u"Storage unavailable"_s, session.error().message));
+            }
+            if (session.value().orgId != who.orgId)
+                return decision.reject(
+                    403, errorBody(u"Forbidden"_s, u"the session belongs to another organisation"_s));
+            if (who.role == Role::User && session.value().userId != who.userId)
+                return decision.reject(
+                    403,
+                    errorBody(u"Forbidden"_s, u"role user may only follow the logs of their own sessions"_s));
+            UpgradeContext context;
+            context.kind = ClientKind::Logs;
+            context.org = who;
+            context.session = session.value();
+            context.tailLines = tail;
+            decision.accept(QVariant::fromValue(context));
+        });
+}
+
 void Gateway::handleWebSocket(QWebSocket *socket, const HttpRequest &request, const QVariant &variant)
 {
     const UpgradeContext context = variant.value<UpgradeContext>();
@@ -232,9 +290,13 @@ void Gateway::handleWebSocket(QWebSocket *socket, const HttpRequest &request, co
         m_services.agents->acceptConnection(socket, context.agent);
         return;
     }
+    if (context.kind == ClientKind::Logs) {
+        m_services.logs->addViewer(socket, context.org, context.session, context.tailLines);
+        return;
+    }
     const quint64 clientId = m_services.hub->addClient(socket, context.kind, context.org);
     if (context.kind == ClientKind::Admin)
-        m_services.admin->clientJoined(clientId);
+        m_services.admin->clientJoined(clientId, request.query);
     else if (context.kind == ClientKind::Sessions)
         m_services.browsers->clientJoined(clientId, request.query);
 }

@@ -1,9 +1,10 @@
 // Gateway: what each HTTP request to the front door means. Answers health and REST requests,
 // authenticates WebSocket upgrades (agents by key, browsers by token and role) before the
-// handshake, and hands accepted sockets to AgentHub or Hub with the verified identity.
+// handshake, and hands accepted sockets to AgentHub, Hub or LogRelay with the verified identity.
 #pragma once
 
 #include "core/Hub.h"
+#include "net/AccessPolicy.h"
 #include "net/HttpFront.h"
 #include "net/OrgContext.h"
 #include "shared/Records.h"
@@ -17,6 +18,7 @@ class AgentHub;
 class AgentRegistrar;
 class Authenticator;
 class BrowserEndpoint;
+class LogRelay;
 class SessionService;
 class Store;
 
@@ -34,6 +36,8 @@ public:
         AdminService *admin = nullptr;
         SessionService *sessions = nullptr;
         AgentRegistrar *registrar = nullptr;
+        LogRelay *logs = nullptr;
+        AccessPolicy access; // Origin allowlist of browser streams, agent client certificates
     };
 
     explicit Gateway(const Services &services, QObject *parent = nullptr);
@@ -48,6 +52,8 @@ public:
 private:
     void upgradeAgent(const HttpRequest &request, UpgradeDecision decision);
     void upgradeBrowser(const HttpRequest &request, UpgradeDecision decision, ClientKind kind);
+    // /api/v1/ws/logs/{sessionId}: the session must be of the caller's org, and a user's own.
+    void upgradeLogs(const HttpRequest &request, UpgradeDecision decision, const QString &sessionId);
     void readiness(HttpResponder responder);
     void publishEvent(const HttpRequest &request, HttpResponder responder);
 

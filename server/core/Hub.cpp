@@ -1,5 +1,6 @@
 #include "core/Hub.h"
 
+#include "net/NetLogging.h"
 #include "shared/BrowserProtocol.h"
 
 #include <QLoggingCategory>
@@ -108,6 +109,7 @@ quint64 Hub::addClient(QWebSocket *socket, ClientKind kind, const OrgContext &co
     client.context = context;
     client.socket = socket;
     client.lastSeenMs = m_clock.elapsed();
+    client.messageRate = TokenBucket::perSecond(m_config.maxMessagesPerSecond);
     // Whatever is still buffered (the handshake answer) counts as written before our messages.
     client.bytesQueued = socket->bytesToWrite();
     m_clients.insert(id, client);
@@ -122,11 +124,11 @@ quint64 Hub::addClient(QWebSocket *socket, ClientKind kind, const OrgContext &co
     connect(socket, &QWebSocket::textFrameReceived, this, seen);
     connect(socket, &QWebSocket::binaryFrameReceived, this, seen);
     connect(socket, &QWebSocket::textMessageReceived, this, [this, id](const QString &text) {
-        if (m_clients.contains(id))
+        if (m_clients.contains(id) && withinMessageRate(id))
             Q_EMIT messageReceived(id, text.toUtf8());
     });
     connect(socket, &QWebSocket::binaryMessageReceived, this, [this, id](const QByteArray &) {
-        if (m_clients.contains(id))
+        if (m_clients.contains(id) && withinMessageRate(id))
             reportBadFrame(id, {protocol::ErrorCode::BinaryFrame,
                                 u"binary frames are not accepted; send JSON text"_s,
                                 {},
@@ -341,6 +343,29 @@ void Hub::reportBadFrame(quint64 clientId, const protocol::Error &error)
                          << it->consecutiveBadFrames << "bad frames in a row; closing it";
         closeClient(clientId, QWebSocketProtocol::CloseCodePolicyViolated, u"too many invalid frames"_s);
     }
+}
+
+bool Hub::withinMessageRate(quint64 clientId)
+{
+    const auto it = m_clients.find(clientId);
+    if (it == m_clients.end())
+        return false;
+    const qint64 now = m_clock.elapsed();
+    if (it->messageRate.take(now))
+        return true;
+    const QString offender = it->context.orgId + u'/' + it->context.userId + u'@' +
+                             (it->socket ? it->socket->peerAddress().toString() : QString());
+    if (m_limitLog.hit(u"browser_message_rate"_s, offender, now))
+        qCWarning(lcLimits).noquote()
+            << "limit browser_message_rate hit: client" << clientId << offender << "sent more than"
+            << m_config.maxMessagesPerSecond << "messages per second; closing it (logged once a minute)";
+    send(clientId, protocol::browser::encodeError(
+                       {protocol::ErrorCode::RateLimited,
+                        u"more than %1 messages per second; closing"_s.arg(m_config.maxMessagesPerSecond),
+                        {},
+                        {}}));
+    closeClient(clientId, QWebSocketProtocol::CloseCodePolicyViolated, u"message rate exceeded"_s);
+    return false;
 }
 
 void Hub::reportGoodFrame(quint64 clientId)

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "net/OrgContext.h"
+#include "net/RateLimit.h"
 #include "shared/Protocol.h"
 
 #include <QElapsedTimer>
@@ -43,6 +44,7 @@ struct BrowserClient
     QPointer<QWebSocket> socket;
     qint64 lastSeenMs = 0;
     int consecutiveBadFrames = 0;
+    TokenBucket messageRate; // messages from the client
     // Slow-client accounting, in bytes of the socket's output stream counted from addClient():
     // end offsets of messages not yet handed to the kernel, what we put into the stream (whole
     // frames, headers included), and how much of it is known to have reached the kernel.
@@ -63,6 +65,9 @@ public:
         std::chrono::milliseconds readTimeout{60000};
         qint64 maxFrameBytes = protocol::kMaxBrowserFrameBytes;
         int maxBadFrames = protocol::kMaxConsecutiveBadFrames;
+        // Messages per second a client may send (bursts of twice as many); 0 = unlimited. More
+        // get an error (rate_limited) and a close with 1008.
+        int maxMessagesPerSecond = 0;
         // How long a closed socket may take to flush its close frame before it is aborted
         // (checked by the ping sweep, so the real bound is closeTimeout + pingInterval).
         std::chrono::milliseconds closeTimeout{10000};
@@ -124,6 +129,8 @@ private:
     };
 
     void removeClient(quint64 clientId);
+    // Takes a token for one message; when there is none, answers rate_limited and closes 1008.
+    bool withinMessageRate(quint64 clientId);
     // Moves the client's written mark forward from the socket's buffer and forgets the messages
     // that have reached the kernel.
     void settleWritten(BrowserClient &client);
@@ -138,6 +145,7 @@ private:
     QHash<QString, QSet<quint64>> m_clientsByOrg;
     QTimer m_pingTimer;
     QList<Closing> m_closing; // closed by us, waiting for the peer or the abort deadline
+    LimitLog m_limitLog;
 };
 
 } // namespace switchboard

@@ -82,11 +82,7 @@ void Manager::deliverSessions(const QString &orgId, const QList<SessionInfo> &se
             const QString &userId = client->context.userId;
             auto it = perUser.find(userId);
             if (it == perUser.end()) {
-                QList<SessionInfo> own;
-                for (const SessionInfo &session : sessions) {
-                    if (session.userId == userId)
-                        own.append(session);
-                }
+                const QList<SessionInfo> own = sessionsOfUser(sessions, userId);
                 it = perUser
                          .emplace(userId, OutgoingMessage::fromUtf8(
                                               protocol::browser::encodeSessionsUpdate(orgId, own, now)))
@@ -105,6 +101,45 @@ void Manager::deliverSessions(const QString &orgId, const QList<SessionInfo> &se
     qCDebug(lcManager) << "sessions_update of org" << orgId << "(" << sessions.size() << "sessions ) to"
                        << recipients << "clients";
     Q_EMIT sessionsBroadcast(orgId, recipients);
+}
+
+QList<SessionInfo> Manager::sessionsOfUser(const QList<SessionInfo> &sessions, const QString &userId)
+{
+    QList<SessionInfo> own;
+    for (const SessionInfo &session : sessions) {
+        if (session.userId == userId)
+            own.append(session);
+    }
+    return own;
+}
+
+void Manager::sendSessionsTo(quint64 clientId, std::function<void()> done)
+{
+    const BrowserClient *client = m_hub->client(clientId);
+    if (!client || client->kind != ClientKind::Sessions) {
+        if (done)
+            done();
+        return;
+    }
+    const QString orgId = client->context.orgId;
+    whenFinished(
+        this, m_store->sessionsForOrg(orgId),
+        [this, clientId, orgId, done = std::move(done)](const Decoded<QList<SessionInfo>> &sessions) {
+            const BrowserClient *current = m_hub->client(clientId);
+            if (!sessions) {
+                qCWarning(lcManager) << "sessions of org" << orgId << "for client" << clientId
+                                     << "unavailable:" << sessions.error().message;
+            } else if (current) {
+                const QList<SessionInfo> visible =
+                    current->context.role == Role::User
+                        ? sessionsOfUser(sessions.value(), current->context.userId)
+                        : sessions.value();
+                m_hub->send(clientId, protocol::browser::encodeSessionsUpdate(
+                                          orgId, visible, QDateTime::currentDateTimeUtc()));
+            }
+            if (done)
+                done();
+        });
 }
 
 void Manager::broadcastMetrics()

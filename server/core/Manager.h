@@ -11,6 +11,7 @@
 #include <QTimer>
 
 #include <chrono>
+#include <functional>
 
 namespace switchboard {
 
@@ -33,6 +34,9 @@ public:
     void stop();
     void broadcastSessions(); // one round now
     void broadcastMetrics();  // one round now
+    // A sessions_update now for one sessions client (role user: its own sessions only), e.g. after
+    // resync_required; `done` runs afterwards, whether it could be sent or not.
+    void sendSessionsTo(quint64 clientId, std::function<void()> done = {});
 
 Q_SIGNALS:
     // A storage query for the org's round started (at most one in flight per org and kind).
@@ -43,6 +47,8 @@ Q_SIGNALS:
     void metricsBroadcast(const QString &orgId, int recipients);
 
 private:
+    static QList<protocol::SessionInfo> sessionsOfUser(const QList<protocol::SessionInfo> &sessions,
+                                                       const QString &userId);
     void deliverSessions(const QString &orgId, const QList<protocol::SessionInfo> &sessions);
     void deliverMetrics(const QString &orgId, const QList<protocol::SessionInfo> &sessions);
 

@@ -4,6 +4,8 @@
 
 #include <QLoggingCategory>
 
+using namespace Qt::StringLiterals;
+
 Q_LOGGING_CATEGORY(lcNotifier, "switchboard.notifier")
 
 namespace switchboard {
@@ -35,8 +37,11 @@ Notifier::Notifier(Hub *hub, QObject *parent)
 {
     // The original removed subscriptions at once and kept them for dead clients; here they live
     // exactly as long as the client.
-    connect(m_hub, &Hub::clientRemoved, this,
-            [this](quint64 clientId, const BrowserClient &) { unsubscribeClient(clientId); });
+    connect(m_hub, &Hub::clientRemoved, this, [this](quint64 clientId, const BrowserClient &) {
+        unsubscribeClient(clientId);
+        m_held.remove(clientId);
+        m_overflowed.remove(clientId);
+    });
 }
 
 void Notifier::subscribeUser(quint64 clientId, const QString &orgId, const QString &userId)
@@ -123,12 +128,74 @@ int Notifier::notifySessionEvent(const protocol::browser::SessionEvent &event)
         const BrowserClient *client = m_hub->client(clientId);
         if (!client || client->context.orgId != event.orgId)
             continue;
+        if (const auto held = m_held.find(clientId); held != m_held.end()) {
+            if (m_overflowed.contains(clientId))
+                continue;
+            held->append({event.seq, message});
+            if (held->size() > kMaxHeldEvents) {
+                qCWarning(lcNotifier) << "client" << clientId << "fell" << held->size()
+                                      << "events behind during a resume; dropping it";
+                // It stays held, with nothing more to give, until it is gone: no gap is ever sent.
+                held->clear();
+                m_overflowed.insert(clientId);
+                // Not from inside this loop: closing removes the client from the indexes.
+                QMetaObject::invokeMethod(
+                    this,
+                    [this, clientId] {
+                        m_hub->closeClient(clientId, QWebSocketProtocol::CloseCodePolicyViolated,
+                                           u"slow client"_s);
+                    },
+                    Qt::QueuedConnection);
+            }
+            ++delivered;
+            continue;
+        }
         if (m_hub->send(clientId, message))
             ++delivered;
     }
     qCDebug(lcNotifier) << protocol::browser::eventTypeName(event.type) << "for session" << event.sessionId
                         << "of org" << event.orgId << "reached" << delivered << "clients";
     return delivered;
+}
+
+bool Notifier::isEntitled(quint64 clientId, const protocol::browser::SessionEvent &event) const
+{
+    const BrowserClient *client = m_hub->client(clientId);
+    if (!client || event.orgId.isEmpty() || client->context.orgId != event.orgId)
+        return false;
+    if (client->context.role == Role::User && event.userId != client->context.userId)
+        return false;
+    const auto subscriptions = m_byClient.constFind(clientId);
+    if (subscriptions == m_byClient.cend())
+        return false;
+    return subscriptions->users.contains(Key{event.orgId, event.userId}) ||
+           subscriptions->sessions.contains(Key{event.orgId, event.sessionId});
+}
+
+void Notifier::hold(quint64 clientId)
+{
+    if (!m_held.contains(clientId))
+        m_held.insert(clientId, {});
+}
+
+QList<OutgoingMessage> Notifier::takeHeld(quint64 clientId, qint64 afterSeq)
+{
+    const auto held = m_held.find(clientId);
+    if (held == m_held.end())
+        return {};
+    QList<OutgoingMessage> messages;
+    for (const HeldEvent &event : std::as_const(*held)) {
+        if (event.seq > afterSeq)
+            messages.append(event.message);
+    }
+    held->clear();
+    return messages;
+}
+
+void Notifier::endHold(quint64 clientId)
+{
+    if (!m_overflowed.contains(clientId))
+        m_held.remove(clientId);
 }
 
 } // namespace switchboard

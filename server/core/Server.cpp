@@ -6,13 +6,16 @@
 #include "core/AgentRegistrar.h"
 #include "core/BrowserEndpoint.h"
 #include "core/CommandLedger.h"
+#include "core/EventJournal.h"
 #include "core/Gateway.h"
 #include "core/Hub.h"
+#include "core/LogRelay.h"
 #include "core/Manager.h"
 #include "core/Notifier.h"
 #include "core/SessionService.h"
 #include "net/Authenticator.h"
 #include "net/HttpFront.h"
+#include "net/TlsSetup.h"
 #include "storage/Store.h"
 
 #include <QLoggingCategory>
@@ -36,6 +39,12 @@ HttpLimits httpLimitsFrom(const Limits &limits)
     http.handshakeTimeout = limits.handshakeTimeout();
     http.maxHeaderBytes = limits.maxHeaderBytes;
     http.maxBodyBytes = limits.maxBodyBytes;
+    http.maxConnectionsPerAddress = limits.maxConnectionsPerAddress;
+    http.handshakesPerAddressPerSecond = limits.handshakesPerAddressPerSecond;
+    for (const QString &text : limits.exemptSubnets) {
+        if (const auto subnet = parseSubnetOrAddress(text))
+            http.exemptSubnets.append(*subnet);
+    }
     return http;
 }
 } // namespace
@@ -54,10 +63,14 @@ Server::Server(const Settings &settings, QObject *parent)
     agentConfig.readTimeout = m_settings.readTimeout();
     agentConfig.maxFrameBytes = m_settings.limits.agentMaxFrameBytes;
     agentConfig.maxBadFrames = m_settings.limits.maxBadFrames;
+    agentConfig.maxMessagesPerSecond = m_settings.limits.agentMessagesPerSecond;
     agentConfig.replica = m_settings.replicaName;
     m_agents = new AgentHub(m_store, agentConfig, this);
-    m_ledger = new CommandLedger(m_store, m_agents, this);
-    m_sessions = new SessionService(m_store, m_agents, m_ledger, this);
+    m_ledger =
+        new CommandLedger(m_store, m_agents, CommandLedger::Config::fromDelivery(m_settings.delivery), this);
+    SessionService::Config sessionConfig;
+    sessionConfig.agentGracePeriod = m_settings.delivery.agentGracePeriod();
+    m_sessions = new SessionService(m_store, m_agents, m_ledger, sessionConfig, this);
 
     Hub::Config hubConfig;
     hubConfig.maxUnsentMessages = m_settings.limits.slowClientMaxMessages;
@@ -66,13 +79,20 @@ Server::Server(const Settings &settings, QObject *parent)
     hubConfig.readTimeout = m_settings.readTimeout();
     hubConfig.maxFrameBytes = m_settings.limits.browserMaxFrameBytes;
     hubConfig.maxBadFrames = m_settings.limits.maxBadFrames;
+    hubConfig.maxMessagesPerSecond = m_settings.limits.browserMessagesPerSecond;
     m_hub = new Hub(hubConfig, this);
     m_notifier = new Notifier(m_hub, this);
-    m_browsers = new BrowserEndpoint(m_store, m_hub, m_notifier, this);
+    EventJournal::Config journalConfig;
+    journalConfig.maxEventsPerOrg = m_settings.delivery.eventHistoryMaxEvents;
+    journalConfig.maxAge = m_settings.delivery.eventHistoryMaxAge();
+    m_journal = new EventJournal(m_store, journalConfig, this);
     m_manager =
         new Manager(m_store, m_hub, {m_settings.sessionsInterval(), m_settings.metricsInterval()}, this);
+    m_browsers = new BrowserEndpoint(m_store, m_hub, m_notifier, m_journal, m_manager, this);
     m_admin = new AdminService(m_store, m_hub, m_agents, m_ledger, m_sessions, this);
+    m_admin->setEventJournal(m_journal);
     m_registrar = new AgentRegistrar(m_store, m_settings.bootstrapKey, kBootstrapOrg, this);
+    m_logs = new LogRelay(m_hub, m_agents, m_ledger, LogRelay::Config{}, this);
 
     Gateway::Services services;
     services.store = m_store;
@@ -83,6 +103,8 @@ Server::Server(const Settings &settings, QObject *parent)
     services.admin = m_admin;
     services.sessions = m_sessions;
     services.registrar = m_registrar;
+    services.logs = m_logs;
+    services.access = AccessPolicy(m_settings.allowedOrigins, !m_settings.tls.clientCaFile.isEmpty());
     m_gateway = std::make_unique<Gateway>(services);
 
     m_front = new HttpFront(m_gateway.get(), httpLimitsFrom(m_settings.limits), this);
@@ -95,10 +117,12 @@ Server::~Server()
     // nothing ever calls into a component that is already gone.
     delete m_front;
     m_gateway.reset();
+    delete m_logs;
     delete m_registrar;
     delete m_admin;
     delete m_manager;
     delete m_browsers;
+    delete m_journal;
     delete m_notifier;
     delete m_hub;
     delete m_sessions;
@@ -116,6 +140,8 @@ void Server::wire()
             return;
         if (client->kind == ClientKind::Admin)
             m_admin->handleMessage(clientId, utf8);
+        else if (client->kind == ClientKind::Logs)
+            m_logs->handleMessage(clientId, utf8);
         else
             m_browsers->handleMessage(clientId, utf8);
     });
@@ -137,8 +163,18 @@ void Server::wire()
         m_admin->publishAgent(offline);
     });
     connect(m_ledger, &CommandLedger::commandUpdated, m_admin, &AdminService::publishCommand);
-    connect(m_sessions, &SessionService::sessionEvent, m_notifier, &Notifier::notifySessionEvent);
-    connect(m_sessions, &SessionService::sessionEvent, m_admin, &AdminService::publishSessionEvent);
+    // Events reach clients only once recorded, with their seq (see EventJournal).
+    connect(m_sessions, &SessionService::sessionEvent, m_journal, &EventJournal::append);
+    connect(m_journal, &EventJournal::eventRecorded, m_notifier, &Notifier::notifySessionEvent);
+    connect(m_journal, &EventJournal::eventRecorded, m_admin, &AdminService::publishSessionEvent);
+    connect(m_sessions, &SessionService::sessionEvent, m_logs,
+            [this](const protocol::browser::SessionEvent &event) {
+                if (event.type != protocol::browser::EventType::StateChanged)
+                    return;
+                const auto state = protocol::sessionStateFromName(event.data.value("newState"_L1).toString());
+                if (state)
+                    m_logs->sessionStateChanged(event.sessionId, *state);
+            });
 }
 
 protocol::Decoded<protocol::Done> Server::start()
@@ -151,6 +187,13 @@ protocol::Decoded<protocol::Done> Server::start()
         m_store->markReplicaAgentsOffline(m_settings.replicaName, QDateTime::currentDateTimeUtc()).result();
     if (cleaned && cleaned.value() > 0)
         qCInfo(lcServer) << cleaned.value() << "agents left online by a previous run are now offline";
+    if (m_settings.tls.enabled()) {
+        const auto tls =
+            loadServerTls({m_settings.tls.certFile, m_settings.tls.keyFile, m_settings.tls.clientCaFile});
+        if (!tls)
+            return tls.error();
+        m_front->setTlsConfiguration(tls.value());
+    }
     if (!m_front->listen(m_settings.listenAddress, m_settings.listenPort)) {
         protocol::Error error;
         error.code = protocol::ErrorCode::Unavailable;
@@ -160,6 +203,7 @@ protocol::Decoded<protocol::Done> Server::start()
         return error;
     }
     m_manager->start();
+    m_journal->start();
     m_running = true;
     return protocol::Done{};
 }
@@ -183,6 +227,8 @@ void Server::shutdown()
     m_gateway->setDraining(true);
     m_front->stopListening();
     m_manager->stop();
+    m_journal->stop();
+    m_logs->shutdown();
     m_hub->closeAll(QWebSocketProtocol::CloseCodeGoingAway, u"going away"_s);
     whenFinished(this, m_agents->shutdown(), [this](protocol::Decoded<int> marked) {
         if (!marked)

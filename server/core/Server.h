@@ -18,9 +18,11 @@ class AgentRegistrar;
 class Authenticator;
 class BrowserEndpoint;
 class CommandLedger;
+class EventJournal;
 class Gateway;
 class HttpFront;
 class Hub;
+class LogRelay;
 class Manager;
 class Notifier;
 class SessionService;
@@ -52,8 +54,10 @@ public:
     SessionService *sessionService() const { return m_sessions; }
     Hub *hub() const { return m_hub; }
     Notifier *notifier() const { return m_notifier; }
+    EventJournal *eventJournal() const { return m_journal; }
     Manager *manager() const { return m_manager; }
     AdminService *adminService() const { return m_admin; }
+    LogRelay *logRelay() const { return m_logs; }
 
 Q_SIGNALS:
     void stopped();
@@ -71,9 +75,11 @@ private:
     SessionService *m_sessions = nullptr;
     Hub *m_hub = nullptr;
     Notifier *m_notifier = nullptr;
+    EventJournal *m_journal = nullptr;
     BrowserEndpoint *m_browsers = nullptr;
     Manager *m_manager = nullptr;
     AdminService *m_admin = nullptr;
+    LogRelay *m_logs = nullptr;
     AgentRegistrar *m_registrar = nullptr;
     std::unique_ptr<Gateway> m_gateway;
     HttpFront *m_front = nullptr;

@@ -57,13 +57,31 @@ QString podNameIn(const QJsonObject &object)
 
 } // namespace
 
+std::chrono::milliseconds SessionService::Config::effectiveGraceSweepInterval() const
+{
+    using std::chrono::milliseconds;
+    if (graceSweepInterval > milliseconds(0))
+        return graceSweepInterval;
+    const milliseconds floor = agentGracePeriod >= milliseconds(4000) ? milliseconds(1000) : milliseconds(50);
+    return std::clamp(agentGracePeriod / 4, floor, milliseconds(30000));
+}
+
 SessionService::SessionService(Store *store, AgentHub *agents, CommandLedger *ledger, QObject *parent)
+    : SessionService(store, agents, ledger, Config{}, parent)
+{}
+
+SessionService::SessionService(Store *store, AgentHub *agents, CommandLedger *ledger, const Config &config,
+                               QObject *parent)
     : QObject(parent)
     , m_store(store)
     , m_agents(agents)
     , m_ledger(ledger)
+    , m_config(config)
 {
     Q_ASSERT(m_store && m_agents && m_ledger);
+    m_graceTimer.setInterval(m_config.effectiveGraceSweepInterval());
+    connect(&m_graceTimer, &QTimer::timeout, this, &SessionService::sweepAbandonedSessions);
+    m_graceTimer.start();
     connect(m_ledger, &CommandLedger::commandFinished, this, &SessionService::onCommandFinished);
     connect(m_agents, &AgentHub::statusReported, this, &SessionService::onStatusReported);
     connect(m_agents, &AgentHub::agentDisconnected, this,
@@ -283,6 +301,22 @@ void SessionService::onCommandFinished(const CommandInfo &command)
     SessionUpdate update;
     update.sessionId = command.sessionId;
     update.agentId = command.agentId;
+    if (command.status == protocol::CommandStatus::Cancelled) {
+        // The agent never saw it. A session that was never started cannot run: it fails. A
+        // cancelled stop/hibernate/wake leaves the session as it is (the agent still runs it); its
+        // next status report or command sets the state.
+        if (*action != Action::StartSession)
+            return;
+        update.state = SessionState::Failed;
+        update.terminationReason = kCancelledReason;
+        applyUpdate(update, [this](const Decoded<SessionTransition> &transition) {
+            if (transition && transition.value().stateChanged)
+                emitEvent(EventType::Error, transition.value().session,
+                          {{u"error"_s, u"the start_session command was cancelled"_s},
+                           {u"code"_s, u"command_cancelled"_s}});
+        });
+        return;
+    }
     if (command.status == protocol::CommandStatus::Failed) {
         update.state = SessionState::Failed;
         update.terminationReason = command.error;
@@ -371,6 +405,39 @@ void SessionService::applyUpdate(const SessionUpdate &update,
                    }
                    if (after)
                        after(transition);
+               });
+}
+
+void SessionService::sweepAbandonedSessions()
+{
+    if (m_graceSweepRunning)
+        return;
+    m_graceSweepRunning = true;
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const QDateTime awayBefore = now.addMSecs(-m_config.agentGracePeriod.count());
+    onFinished(m_store->failAbandonedSessions(awayBefore, kAgentUnavailableReason, now), this,
+               [this](const Decoded<QList<SessionTransition>> &failed) {
+                   m_graceSweepRunning = false;
+                   if (!failed) {
+                       qCWarning(lcSessions)
+                           << "could not check for sessions of vanished agents:" << failed.error().message;
+                       return;
+                   }
+                   const qint64 graceSeconds =
+                       std::chrono::duration_cast<std::chrono::seconds>(m_config.agentGracePeriod).count();
+                   for (const SessionTransition &done : failed.value()) {
+                       qCWarning(lcSessions)
+                           << "session" << done.session.sessionId << "failed: agent" << done.session.agentId
+                           << "away for more than" << graceSeconds << "s";
+                       emitEvent(EventType::StateChanged, done.session,
+                                 {{u"oldState"_s, protocol::sessionStateName(done.previous)},
+                                  {u"newState"_s, protocol::sessionStateName(done.session.state)}});
+                       emitEvent(EventType::Error, done.session,
+                                 {{u"error"_s, u"agent %1 has been unavailable for more than %2 s"_s
+                                                   .arg(done.session.agentId)
+                                                   .arg(graceSeconds)},
+                                  {u"code"_s, kAgentUnavailableReason}});
+                   }
                });
 }
 

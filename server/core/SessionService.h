@@ -1,7 +1,8 @@
 // SessionService: the session lifecycle. Starts sessions on the best agent (online, not draining,
 // same org, fewest active sessions), turns command outcomes and agents' status reports into
-// session state, and emits the SessionEvents the Notifier routes. Callers have already checked
-// that the requester may act on the org (AdminService does that, in one place).
+// session state (failed, cancelled and timed-out commands included), fails sessions whose agent
+// stays away longer than a grace period, and emits the SessionEvents the Notifier routes. Callers have
+// already checked that the requester may act on the org (AdminService does that, in one place).
 #pragma once
 
 #include "shared/AdminProtocol.h"
@@ -12,7 +13,9 @@
 #include <QFuture>
 #include <QHash>
 #include <QObject>
+#include <QTimer>
 
+#include <chrono>
 #include <functional>
 
 namespace switchboard {
@@ -25,7 +28,25 @@ class SessionService : public QObject
 {
     Q_OBJECT
 public:
+    struct Config
+    {
+        // A session whose agent stays offline or stale this long is failed (agent_unavailable).
+        std::chrono::milliseconds agentGracePeriod{300000};
+        // How often that is checked; 0 = derived: a quarter of the grace period, 1 s to 30 s (50 ms
+        // floor for grace periods under 4 s, in tests).
+        std::chrono::milliseconds graceSweepInterval{0};
+
+        std::chrono::milliseconds effectiveGraceSweepInterval() const;
+    };
+
+    // termination_reason and session.error code of a session failed by the grace period, and the
+    // reason of one whose start_session command was cancelled.
+    static inline const QString kAgentUnavailableReason = QStringLiteral("agent_unavailable");
+    static inline const QString kCancelledReason = QStringLiteral("cancelled");
+
     SessionService(Store *store, AgentHub *agents, CommandLedger *ledger, QObject *parent = nullptr);
+    SessionService(Store *store, AgentHub *agents, CommandLedger *ledger, const Config &config,
+                   QObject *parent = nullptr);
 
     // Picks an agent (request.agentId if given: it must be connected, approved, in the org, online
     // and not draining), creates the session (pending) and its start_session command in one
@@ -49,6 +70,11 @@ public:
     static QString selectAgent(const QList<protocol::AgentInfo> &candidates, const QString &orgId);
     // Why an agent cannot take a new session of the org (empty when it can).
     static QString unavailableReason(const protocol::AgentInfo &agent, const QString &orgId);
+
+    // Runs one grace-period sweep now (the timer calls it; tests may too): one storage job fails
+    // every session whose agent row is offline/stale since before now - agentGracePeriod, so it
+    // holds across restarts. At most one runs at a time.
+    void sweepAbandonedSessions();
 
 Q_SIGNALS:
     void sessionEvent(const protocol::browser::SessionEvent &event);
@@ -77,6 +103,9 @@ private:
     Store *m_store;
     AgentHub *m_agents;
     CommandLedger *m_ledger;
+    Config m_config;
+    QTimer m_graceTimer;
+    bool m_graceSweepRunning = false;
     QHash<QString, RecentStarts> m_recentStarts;
 };
 

@@ -171,6 +171,8 @@ Decoded<CommandTransition> CommandTable::advance(const CommandTransitionRequest 
                      u"commandId"_s,
                      {}};
     const CommandStatus previous = before.status;
+    if (request.onlyFrom && previous != *request.onlyFrom)
+        return CommandTransition{before, previous, false};
     if (request.to == CommandStatus::Cancelled && previous != CommandStatus::Pending &&
         previous != CommandStatus::Cancelled)
         return Error{ErrorCode::Conflict,
@@ -195,6 +197,11 @@ Decoded<CommandTransition> CommandTable::advance(const CommandTransitionRequest 
         sql += u", "_s + column + u" = ?"_s;
         values.append(sqlvalues::time(at));
     }
+    if (request.to == CommandStatus::Sent) {
+        // The completion deadline counts from the first delivery, whatever the resends.
+        sql += u", first_sent_at = COALESCE(first_sent_at, ?)"_s;
+        values.append(sqlvalues::time(at));
+    }
     if (forward && !request.error.isEmpty()) {
         sql += u", error_message = ?"_s;
         values.append(request.error);
@@ -216,6 +223,10 @@ Decoded<CommandTransition> CommandTable::advance(const CommandTransitionRequest 
             sql += u" AND status = 'pending'"_s;
     } else {
         sql += u"status = 'sent'"_s;
+    }
+    if (request.onlyFrom) {
+        sql += u" AND status = ?"_s;
+        values.append(protocol::commandStatusName(*request.onlyFrom));
     }
     auto updated = m_connection.execute(sql, values, u"advance command");
     if (!updated)
@@ -256,6 +267,47 @@ Decoded<QList<CommandInfo>> CommandTable::forAgent(const QString &agentId,
     }
     sql += u" ORDER BY id"_s;
     return readList(sql, {agentId}, u"list agent commands");
+}
+
+Decoded<QList<OverdueCommand>> CommandTable::overdue(const CommandDeadlines &deadlines)
+{
+    // One statement for every deadline: the sweep costs one query whatever the number of actions.
+    QString sql = u"SELECT "_s + kCommandColumns +
+                  u", first_sent_at FROM agent_commands WHERE status IN ('sent', 'ack') AND ("_s;
+    QVariantList values;
+    QStringList conditions;
+    if (deadlines.ackBefore.isValid()) {
+        conditions.append(u"(status = 'sent' AND sent_at <= ?)"_s);
+        values.append(sqlvalues::time(deadlines.ackBefore));
+    }
+    QStringList named;
+    for (auto it = deadlines.completeBefore.cbegin(); it != deadlines.completeBefore.cend(); ++it) {
+        conditions.append(u"(action = ? AND first_sent_at <= ?)"_s);
+        values.append(it.key());
+        values.append(sqlvalues::time(it.value()));
+        named.append(it.key());
+    }
+    if (deadlines.defaultCompleteBefore.isValid()) {
+        QString other = u"(first_sent_at <= ?"_s;
+        values.append(sqlvalues::time(deadlines.defaultCompleteBefore));
+        if (!named.isEmpty()) {
+            other += u" AND action NOT IN ("_s + QStringList(named.size(), u"?"_s).join(u", "_s) + u')';
+            for (const QString &action : std::as_const(named))
+                values.append(action);
+        }
+        conditions.append(other + u')');
+    }
+    if (conditions.isEmpty())
+        return QList<OverdueCommand>{};
+    sql += conditions.join(u" OR "_s) + u") ORDER BY id"_s;
+    auto found = m_connection.execute(sql, values, u"list overdue commands");
+    if (!found)
+        return found.error();
+    SqlResult rows = std::move(found).value();
+    QList<OverdueCommand> overdue;
+    while (rows.next())
+        overdue.append(OverdueCommand{readCommand(rows), sqlvalues::toTime(rows.value(15))});
+    return overdue;
 }
 
 Decoded<QList<CommandInfo>> CommandTable::recent(const QString &orgId, int limit)

@@ -21,6 +21,8 @@ public:
     protocol::Decoded<QList<protocol::CommandInfo>> forAgent(const QString &agentId,
                                                              const QList<protocol::CommandStatus> &statuses);
     protocol::Decoded<QList<protocol::CommandInfo>> recent(const QString &orgId, int limit);
+    // Commands sent or acknowledged that have passed one of the deadlines, in creation order.
+    protocol::Decoded<QList<OverdueCommand>> overdue(const CommandDeadlines &deadlines);
 
     // The insert alone, for callers that already run a transaction: NotFound for an unknown agent,
     // Conflict for a duplicate command id. An empty orgId becomes the agent's organisation.

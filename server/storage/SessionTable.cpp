@@ -194,6 +194,48 @@ Decoded<SessionTransition> SessionTable::update(const SessionUpdate &update)
     return SessionTransition{after.value(), before.state, stateChanged};
 }
 
+Decoded<QList<SessionTransition>> SessionTable::failAbandoned(const QDateTime &awayBefore,
+                                                              const QString &reason, const QDateTime &at)
+{
+    // An agent row left offline or stale since before awayBefore has been gone longer than the
+    // grace period (its updated_at is the moment it went away, or later); a deleted agent is gone
+    // for good. The same condition selects and updates, inside one transaction.
+    const QString abandoned =
+        kNotEnded + u" AND agent_id IS NOT NULL AND (agent_id NOT IN (SELECT agent_id FROM agents) OR "_s +
+        u"agent_id IN (SELECT agent_id FROM agents WHERE status IN ('offline', 'stale') AND "_s +
+        u"updated_at <= ?))"_s;
+    const QDateTime stamp = sqlvalues::orNow(at);
+    SqlTransaction transaction(m_connection);
+    if (auto begun = transaction.begin(); !begun)
+        return begun.error();
+    auto found = readList(u"SELECT "_s + kSessionColumns + u" FROM sessions WHERE "_s + abandoned +
+                              u" ORDER BY created_at, id"_s,
+                          {sqlvalues::time(awayBefore)}, u"list abandoned sessions");
+    if (!found)
+        return found.error();
+    if (found.value().isEmpty())
+        return QList<SessionTransition>{};
+    auto updated =
+        m_connection.execute(u"UPDATE sessions SET state = 'failed', termination_reason = ?, updated_at = ? "
+                             u"WHERE "_s +
+                                 abandoned,
+                             {sqlvalues::text(reason), sqlvalues::time(stamp), sqlvalues::time(awayBefore)},
+                             u"fail abandoned sessions");
+    if (!updated)
+        return updated.error();
+    if (auto committed = transaction.commit(); !committed)
+        return committed.error();
+    QList<SessionTransition> transitions;
+    for (const SessionInfo &before : found.value()) {
+        SessionInfo after = before;
+        after.state = SessionState::Failed;
+        after.terminationReason = reason;
+        after.updatedAt = stamp;
+        transitions.append(SessionTransition{after, before.state, true});
+    }
+    return transitions;
+}
+
 Decoded<QList<SessionInfo>> SessionTable::readList(const QString &sql, const QVariantList &values,
                                                    QStringView what)
 {

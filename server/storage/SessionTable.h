@@ -24,6 +24,10 @@ public:
     protocol::Decoded<SessionTransition> update(const SessionUpdate &update);
     protocol::Decoded<QList<protocol::SessionInfo>> forOrg(const QString &orgId, bool includeEnded);
     protocol::Decoded<QList<protocol::SessionInfo>> forAgent(const QString &agentId, bool activeOnly);
+    // Fails (with `reason`) every active session whose agent has been offline or stale since before
+    // awayBefore, or no longer exists, in one transaction; returns what changed.
+    protocol::Decoded<QList<SessionTransition>> failAbandoned(const QDateTime &awayBefore,
+                                                              const QString &reason, const QDateTime &at);
 
 private:
     protocol::Decoded<QList<protocol::SessionInfo>> readList(const QString &sql, const QVariantList &values,

@@ -5,6 +5,7 @@
 
 #include <QByteArray>
 #include <QDateTime>
+#include <QHash>
 #include <QJsonObject>
 #include <QString>
 
@@ -40,6 +41,9 @@ struct CommandTransitionRequest
     // also when a command still Sent is sent again (a redelivery: changed = false, sent_at refreshed).
     // Never counted for a command past Sent.
     bool countAttempt = false;
+    // When set, nothing changes unless the command is still in this status (a timeout decided on
+    // an earlier read must not fail a command the agent acknowledged in the meantime).
+    std::optional<protocol::CommandStatus> onlyFrom;
 };
 
 struct CommandTransition
@@ -47,6 +51,23 @@ struct CommandTransition
     protocol::CommandInfo command; // as stored after the request
     protocol::CommandStatus previous = protocol::CommandStatus::Pending;
     bool changed = false; // the status moved
+};
+
+// A command sent or acknowledged whose acknowledgement or completion deadline has passed.
+struct OverdueCommand
+{
+    protocol::CommandInfo command;
+    QDateTime firstSentAt; // the first delivery; the completion deadline counts from it
+};
+
+// Deadlines as points in time: commands sent (last delivery) before ackBefore are overdue for an
+// ack; commands first sent before completeBefore[action] (defaultCompleteBefore for other actions)
+// are overdue for completion.
+struct CommandDeadlines
+{
+    QDateTime ackBefore;
+    QHash<QString, QDateTime> completeBefore;
+    QDateTime defaultCompleteBefore;
 };
 
 struct SessionUpdate

@@ -4,6 +4,7 @@
 
 #include "AgentTable.h"
 #include "CommandTable.h"
+#include "EventTable.h"
 #include "OrgTable.h"
 #include "SessionTable.h"
 #include "SqlConnection.h"
@@ -32,6 +33,7 @@ public:
     AgentTable &agents() { return m_agents; }
     CommandTable &commands() { return m_commands; }
     SessionTable &sessions() { return m_sessions; }
+    EventTable &events() { return m_events; }
 
 private:
     SqlConnection m_connection;
@@ -39,6 +41,7 @@ private:
     AgentTable m_agents;
     CommandTable m_commands;
     SessionTable m_sessions;
+    EventTable m_events;
 };
 
 } // namespace switchboard

@@ -204,6 +204,12 @@ Store::Result<QList<CommandInfo>> Store::recentCommands(const QString &orgId, in
         [orgId, limit](StorageWorker &worker) { return worker.commands().recent(orgId, limit); });
 }
 
+Store::Result<QList<OverdueCommand>> Store::overdueCommands(const CommandDeadlines &deadlines)
+{
+    return query<QList<OverdueCommand>>(
+        [deadlines](StorageWorker &worker) { return worker.commands().overdue(deadlines); });
+}
+
 Store::Result<std::pair<SessionInfo, CommandInfo>> Store::createSessionWithCommand(const SessionInfo &session,
                                                                                    const CommandInfo &command)
 {
@@ -231,11 +237,43 @@ Store::Result<QList<SessionInfo>> Store::sessionsForOrg(const QString &orgId, bo
     });
 }
 
+Store::Result<QList<SessionTransition>>
+Store::failAbandonedSessions(const QDateTime &awayBefore, const QString &reason, const QDateTime &at)
+{
+    return query<QList<SessionTransition>>([awayBefore, reason, at](StorageWorker &worker) {
+        return worker.sessions().failAbandoned(awayBefore, reason, at);
+    });
+}
+
 Store::Result<QList<SessionInfo>> Store::sessionsForAgent(const QString &agentId, bool activeOnly)
 {
     return query<QList<SessionInfo>>([agentId, activeOnly](StorageWorker &worker) {
         return worker.sessions().forAgent(agentId, activeOnly);
     });
+}
+
+Store::Result<QList<protocol::browser::SessionEvent>>
+Store::appendEvents(const QList<protocol::browser::SessionEvent> &events, const QDateTime &now)
+{
+    return query<QList<protocol::browser::SessionEvent>>(
+        [events, now](StorageWorker &worker) { return worker.events().append(events, now); });
+}
+
+Store::Result<EventHistory> Store::eventsSince(const QString &orgId, qint64 afterSeq, int limit)
+{
+    return query<EventHistory>([orgId, afterSeq, limit](StorageWorker &worker) {
+        return worker.events().since(orgId, afterSeq, limit);
+    });
+}
+
+Store::Result<EventCursors> Store::eventCursors(const QStringList &orgIds)
+{
+    return query<EventCursors>([orgIds](StorageWorker &worker) { return worker.events().cursors(orgIds); });
+}
+
+Store::Result<EventPruneResult> Store::pruneEvents(const EventPruneLimits &limits)
+{
+    return query<EventPruneResult>([limits](StorageWorker &worker) { return worker.events().prune(limits); });
 }
 
 } // namespace switchboard

@@ -6,6 +6,7 @@
 // ErrorCode::Internal (a bug or a broken database). Call a Store from the thread it lives in.
 #pragma once
 
+#include "EventTable.h"
 #include "StorageTypes.h"
 
 #include "shared/Records.h"
@@ -35,6 +36,8 @@ public:
     using CommandTransition = switchboard::CommandTransition;
     using SessionUpdate = switchboard::SessionUpdate;
     using SessionTransition = switchboard::SessionTransition;
+    using OverdueCommand = switchboard::OverdueCommand;
+    using CommandDeadlines = switchboard::CommandDeadlines;
     template<class T>
     using Result = QFuture<protocol::Decoded<T>>;
 
@@ -104,6 +107,9 @@ public:
                                                           const QList<protocol::CommandStatus> &statuses);
     // Newest first; empty orgId = all organisations.
     Result<QList<protocol::CommandInfo>> recentCommands(const QString &orgId, int limit);
+    // Commands sent or acknowledged past a deadline (see CommandDeadlines), in creation order, with
+    // their first delivery time: one query, for CommandLedger's timeout sweep.
+    Result<QList<OverdueCommand>> overdueCommands(const CommandDeadlines &deadlines);
 
     // Sessions
     // The session and its command in one transaction, nothing half-written: Conflict if the session
@@ -118,6 +124,23 @@ public:
     // Oldest first; terminated/failed only with includeEnded.
     Result<QList<protocol::SessionInfo>> sessionsForOrg(const QString &orgId, bool includeEnded = false);
     Result<QList<protocol::SessionInfo>> sessionsForAgent(const QString &agentId, bool activeOnly = true);
+    // Every active session whose agent has been offline or stale since before awayBefore (its row's
+    // updated_at), or was deleted, becomes failed with `reason`, in one transaction. Returns the
+    // transitions (previous state included) for the events.
+    Result<QList<SessionTransition>> failAbandonedSessions(const QDateTime &awayBefore, const QString &reason,
+                                                           const QDateTime &at);
+
+    // Session event history (see EventTable)
+    // Gives each event the next seq of its org and stores them, in one transaction; the events come
+    // back with seq and epoch, in the order given.
+    Result<QList<protocol::browser::SessionEvent>>
+    appendEvents(const QList<protocol::browser::SessionEvent> &events, const QDateTime &now);
+    // The org's events after afterSeq (at most limit, else EventHistory::truncated), its latest and
+    // oldest kept seq, and the epoch.
+    Result<EventHistory> eventsSince(const QString &orgId, qint64 afterSeq, int limit);
+    // The epoch and latest seq of the given orgs (empty = all).
+    Result<EventCursors> eventCursors(const QStringList &orgIds = {});
+    Result<EventPruneResult> pruneEvents(const EventPruneLimits &limits);
 
     // Runs any job on the storage thread, in order with the others (maintenance tasks, tests).
     template<class T>

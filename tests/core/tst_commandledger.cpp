@@ -1,6 +1,6 @@
 // CommandLedger with a real AgentHub, real sockets and a Store on a SQLite file: the monotonic
-// command lifecycle, answers out of order, answers from the wrong agent, and delivery of waiting
-// commands when an agent connects.
+// command lifecycle, answers out of order, answers from the wrong agent, delivery of waiting
+// commands when an agent connects, resends and deadlines (also across a restart) and cancel.
 #include "AgentTestKit.h"
 
 #include "core/AgentHub.h"
@@ -35,8 +35,25 @@ private Q_SLOTS:
     void commandsForOfflineAgentWaitAndArriveInCreationOrder();
     void sentButUnacknowledgedIsRedeliveredOnReconnect();
 
+    void sweepIntervalFollowsTheSmallestDeadline_data();
+    void sweepIntervalFollowsTheSmallestDeadline();
+    void unacknowledgedIsResentThenFailsAfterMaxAttempts();
+    void acknowledgedIsNotResent();
+    void notCompletedInTimeFails_data();
+    void notCompletedInTimeFails();
+    void completionBeforeTheDeadlineStands();
+    void deadlinesSurviveARestart_data();
+    void deadlinesSurviveARestart();
+    void cancelPendingCommand();
+    void cancelOtherStatusesIsConflict_data();
+    void cancelOtherStatusesIsConflict();
+    void cancelRacingDeliveryOnConnectIsNeverSent();
+
 private:
     CommandInfo issueOk(const QString &agentId, Action action, const QString &sessionId);
+    // Replaces the ledger by one with these deadlines (the old one's signals are forgotten).
+    void useConfig(const CommandLedger::Config &config);
+    static CommandLedger::Config shortConfig();
 
     std::unique_ptr<TempStore> m_db;
     std::unique_ptr<AgentHub> m_hub;
@@ -51,15 +68,34 @@ void TestCommandLedger::init()
     m_db = std::make_unique<TempStore>();
     QVERIFY(m_db->opened());
     m_hub = std::make_unique<AgentHub>(m_db->store(), quietConfig());
-    m_ledger = std::make_unique<CommandLedger>(m_db->store(), m_hub.get());
     m_harness = std::make_unique<AgentHarness>(m_hub.get());
     QVERIFY(m_harness->listening());
+    useConfig(CommandLedger::Config{});
+}
+
+void TestCommandLedger::useConfig(const CommandLedger::Config &config)
+{
+    m_ledger.reset();
+    m_ledger = std::make_unique<CommandLedger>(m_db->store(), m_hub.get(), config);
     m_updates.clear();
     m_finished.clear();
     connect(m_ledger.get(), &CommandLedger::commandUpdated, this,
             [this](const CommandInfo &command) { m_updates.append(command); });
     connect(m_ledger.get(), &CommandLedger::commandFinished, this,
             [this](const CommandInfo &command) { m_finished.append(command); });
+}
+
+CommandLedger::Config TestCommandLedger::shortConfig()
+{
+    CommandLedger::Config config;
+    config.ackTimeout = std::chrono::milliseconds(300);
+    config.maxAttempts = 3;
+    config.startCompleteTimeout = std::chrono::hours(1);
+    config.stopCompleteTimeout = std::chrono::hours(1);
+    config.hibernateCompleteTimeout = std::chrono::hours(1);
+    config.wakeCompleteTimeout = std::chrono::hours(1);
+    config.logsCompleteTimeout = std::chrono::hours(1);
+    return config;
 }
 
 void TestCommandLedger::cleanup()
@@ -302,6 +338,294 @@ void TestCommandLedger::sentButUnacknowledgedIsRedeliveredOnReconnect()
     QTRY_COMPARE(m_finished.size(), 1);
     QCOMPARE(m_finished.first().commandId, unacked.commandId);
     QCOMPARE(m_db->command(unacked.commandId)->status, CommandStatus::Completed);
+}
+
+void TestCommandLedger::sweepIntervalFollowsTheSmallestDeadline_data()
+{
+    QTest::addColumn<int>("ackMs");
+    QTest::addColumn<int>("logsMs");
+    QTest::addColumn<int>("expectedMs");
+    QTest::newRow("defaults: 30 s ack, 30 s logs -> capped at 5 s") << 30000 << 30000 << 5000;
+    QTest::newRow("8 s -> a quarter") << 8000 << 30000 << 2000;
+    QTest::newRow("smallest is a complete timeout") << 30000 << 12000 << 3000;
+    QTest::newRow("4 s -> floor of 1 s") << 4000 << 30000 << 1000;
+    QTest::newRow("test deadlines go lower") << 300 << 30000 << 75;
+    QTest::newRow("never busier than 50 ms") << 40 << 30000 << 50;
+}
+
+void TestCommandLedger::sweepIntervalFollowsTheSmallestDeadline()
+{
+    QFETCH(int, ackMs);
+    QFETCH(int, logsMs);
+    QFETCH(int, expectedMs);
+    CommandLedger::Config config;
+    config.ackTimeout = std::chrono::milliseconds(ackMs);
+    config.logsCompleteTimeout = std::chrono::milliseconds(logsMs);
+    QCOMPARE(config.sweepInterval().count(), expectedMs);
+}
+
+void TestCommandLedger::unacknowledgedIsResentThenFailsAfterMaxAttempts()
+{
+    useConfig(shortConfig());
+    auto agent = m_harness->connect(m_db->createAgent(u"k8s-1"_s, u"acme"_s));
+    QVERIFY(agent);
+    const CommandInfo issued = issueOk(u"k8s-1"_s, Action::StopSession, u"s-1"_s);
+
+    // Sent three times (the same command id), then given up.
+    QTRY_VERIFY_WITH_TIMEOUT(!m_finished.isEmpty(), 10000);
+    QCOMPARE(agent->commandIds(), QStringList(3, issued.commandId));
+    QCOMPARE(m_finished.size(), 1);
+    QCOMPARE(m_finished.first().status, CommandStatus::Failed);
+    QCOMPARE(m_finished.first().error, u"ack_timeout"_s);
+    const std::optional<CommandInfo> stored = m_db->command(issued.commandId);
+    QCOMPARE(stored->status, CommandStatus::Failed);
+    QCOMPARE(stored->error, u"ack_timeout"_s);
+    QCOMPARE(stored->attempts, 3);
+
+    // Nothing more goes out, and a late ack changes nothing.
+    agent->send(u"ack"_s, {{u"commandId"_s, issued.commandId}});
+    QTest::qWait(4 * 300);
+    m_db->settle();
+    QCOMPARE(agent->commandIds().size(), 3);
+    QCOMPARE(m_db->command(issued.commandId)->status, CommandStatus::Failed);
+    QCOMPARE(m_finished.size(), 1);
+}
+
+void TestCommandLedger::acknowledgedIsNotResent()
+{
+    useConfig(shortConfig());
+    auto agent = m_harness->connect(m_db->createAgent(u"k8s-1"_s, u"acme"_s));
+    QVERIFY(agent);
+    agent->onMessage = [&agent](const QJsonObject &message) {
+        if (message.value(u"type"_s).toString() == u"command"_s)
+            agent->send(
+                u"ack"_s,
+                {{u"commandId"_s, message.value(u"payload"_s).toObject().value(u"commandId"_s).toString()}});
+    };
+    const CommandInfo issued = issueOk(u"k8s-1"_s, Action::StopSession, u"s-1"_s);
+    QTRY_COMPARE(m_db->command(issued.commandId)->status, CommandStatus::Ack);
+    // Several ack timeouts pass (the sweep runs every 75 ms): an acknowledged command stays put.
+    QTest::qWait(5 * 300);
+    m_db->settle();
+    QCOMPARE(agent->commandIds(), QStringList{issued.commandId});
+    QCOMPARE(m_db->command(issued.commandId)->status, CommandStatus::Ack);
+    QCOMPARE(m_db->command(issued.commandId)->attempts, 1);
+    QVERIFY(m_finished.isEmpty());
+}
+
+void TestCommandLedger::notCompletedInTimeFails_data()
+{
+    QTest::addColumn<Action>("action");
+    QTest::addColumn<bool>("acknowledge");
+    QTest::newRow("stop, acknowledged") << Action::StopSession << true;
+    QTest::newRow("hibernate, acknowledged") << Action::HibernateSession << true;
+    QTest::newRow("wake, acknowledged") << Action::WakeSession << true;
+    QTest::newRow("stream_logs, acknowledged") << Action::StreamLogs << true;
+    QTest::newRow("stop, never acknowledged") << Action::StopSession << false;
+}
+
+void TestCommandLedger::notCompletedInTimeFails()
+{
+    QFETCH(Action, action);
+    QFETCH(bool, acknowledge);
+    CommandLedger::Config config = shortConfig();
+    config.ackTimeout = std::chrono::hours(1); // only the completion deadline is in play
+    const std::chrono::milliseconds deadline(400);
+    config.stopCompleteTimeout = deadline;
+    config.hibernateCompleteTimeout = deadline;
+    config.wakeCompleteTimeout = deadline;
+    config.logsCompleteTimeout = deadline;
+    useConfig(config);
+    auto agent = m_harness->connect(m_db->createAgent(u"k8s-1"_s, u"acme"_s));
+    QVERIFY(agent);
+    if (acknowledge) {
+        agent->onMessage = [&agent](const QJsonObject &message) {
+            if (message.value(u"type"_s).toString() == u"command"_s)
+                agent->send(u"ack"_s,
+                            {{u"commandId"_s,
+                              message.value(u"payload"_s).toObject().value(u"commandId"_s).toString()}});
+        };
+    }
+    const CommandInfo issued = issueOk(u"k8s-1"_s, action, u"s-1"_s);
+    QVERIFY(!issued.commandId.isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(!m_finished.isEmpty(), 10000);
+    QCOMPARE(m_finished.first().commandId, issued.commandId);
+    QCOMPARE(m_finished.first().status, CommandStatus::Failed);
+    QCOMPARE(m_finished.first().error, u"timeout"_s);
+    const std::optional<CommandInfo> stored = m_db->command(issued.commandId);
+    QCOMPARE(stored->error, u"timeout"_s);
+    // Counted from the first send: not earlier than the deadline.
+    QVERIFY(stored->completedAt >= stored->createdAt.addMSecs(deadline.count()));
+    QCOMPARE(agent->commandIds(), QStringList{issued.commandId});
+}
+
+void TestCommandLedger::completionBeforeTheDeadlineStands()
+{
+    CommandLedger::Config config = shortConfig();
+    config.stopCompleteTimeout = std::chrono::milliseconds(300);
+    useConfig(config);
+    auto agent = m_harness->connect(m_db->createAgent(u"k8s-1"_s, u"acme"_s));
+    QVERIFY(agent);
+    agent->onMessage = [&agent](const QJsonObject &message) {
+        if (message.value(u"type"_s).toString() == u"command"_s)
+            agent->send(
+                u"complete"_s,
+                {{u"commandId"_s, message.value(u"payload"_s).toObject().value(u"commandId"_s).toString()}});
+    };
+    const CommandInfo issued = issueOk(u"k8s-1"_s, Action::StopSession, u"s-1"_s);
+    QTRY_COMPARE(m_finished.size(), 1);
+    QTest::qWait(4 * 300);
+    m_db->settle();
+    QCOMPARE(m_finished.size(), 1);
+    QCOMPARE(m_db->command(issued.commandId)->status, CommandStatus::Completed);
+}
+
+void TestCommandLedger::deadlinesSurviveARestart_data()
+{
+    QTest::addColumn<int>("attempts");   // sends recorded by the previous run
+    QTest::addColumn<int>("secondsAgo"); // when it made them
+    QTest::addColumn<bool>("acknowledged");
+    QTest::addColumn<QString>("error");
+    // The new run's deadlines: ack 1 min, completion 1 h.
+    QTest::newRow("sent, complete deadline passed") << 1 << 7200 << false << u"timeout"_s;
+    QTest::newRow("acknowledged, complete deadline passed") << 1 << 7200 << true << u"timeout"_s;
+    QTest::newRow("sent max attempts, ack deadline passed") << 3 << 120 << false << u"ack_timeout"_s;
+}
+
+void TestCommandLedger::deadlinesSurviveARestart()
+{
+    QFETCH(int, attempts);
+    QFETCH(int, secondsAgo);
+    QFETCH(bool, acknowledged);
+    QFETCH(QString, error);
+
+    // What a previous run left in the database: a command first sent two hours ago.
+    m_db->createAgent(u"k8s-1"_s, u"acme"_s);
+    CommandInfo command;
+    command.commandId = CommandLedger::newCommandId();
+    command.agentId = u"k8s-1"_s;
+    command.action = u"stop_session"_s;
+    command.payload = {{u"sessionId"_s, u"s-1"_s}};
+    QVERIFY(m_db->store()->createCommand(command).result().ok());
+    const QDateTime longAgo = QDateTime::currentDateTimeUtc().addSecs(-secondsAgo);
+    for (int i = 0; i < attempts; ++i) {
+        Store::CommandTransitionRequest sent;
+        sent.commandId = command.commandId;
+        sent.to = CommandStatus::Sent;
+        sent.countAttempt = true;
+        sent.at = longAgo.addMSecs(i);
+        QVERIFY(m_db->store()->advanceCommand(sent).result().ok());
+    }
+    if (acknowledged) {
+        Store::CommandTransitionRequest ack;
+        ack.commandId = command.commandId;
+        ack.to = CommandStatus::Ack;
+        ack.at = longAgo.addSecs(1);
+        QVERIFY(m_db->store()->advanceCommand(ack).result().ok());
+    }
+
+    // The new run's ledger, swept at once: only stored timestamps can have expired.
+    CommandLedger::Config config;
+    config.ackTimeout = std::chrono::minutes(1);
+    config.maxAttempts = 3;
+    config.stopCompleteTimeout = std::chrono::hours(1);
+    useConfig(config);
+    m_ledger->sweepOverdue();
+    QTRY_COMPARE(m_finished.size(), 1);
+    QCOMPARE(m_finished.first().commandId, command.commandId);
+    QCOMPARE(m_finished.first().status, CommandStatus::Failed);
+    QCOMPARE(m_finished.first().error, error);
+    QCOMPARE(m_db->command(command.commandId)->status, CommandStatus::Failed);
+}
+
+void TestCommandLedger::cancelPendingCommand()
+{
+    const protocol::AgentInfo info = m_db->createAgent(u"k8s-1"_s, u"acme"_s);
+    const CommandInfo first = issueOk(u"k8s-1"_s, Action::StopSession, u"s-1"_s);
+    const CommandInfo second = issueOk(u"k8s-1"_s, Action::StopSession, u"s-2"_s);
+
+    const auto cancelled = awaitResult(m_ledger->cancel(first.commandId));
+    QVERIFY(cancelled && *cancelled);
+    QCOMPARE(cancelled->value().commandId, first.commandId);
+    QCOMPARE(cancelled->value().status, CommandStatus::Cancelled);
+    QCOMPARE(m_db->command(first.commandId)->status, CommandStatus::Cancelled);
+    QCOMPARE(m_updates.last().status, CommandStatus::Cancelled);
+    QCOMPARE(m_finished.size(), 1);
+    QCOMPARE(m_finished.first().status, CommandStatus::Cancelled);
+
+    // A cancelled command is never sent; the others still are.
+    auto agent = m_harness->connect(info);
+    QVERIFY(agent);
+    QTRY_COMPARE(agent->commandIds(), QStringList{second.commandId});
+    m_db->settle();
+    QCOMPARE(m_db->command(first.commandId)->status, CommandStatus::Cancelled);
+    QCOMPARE(m_db->command(first.commandId)->attempts, 0);
+}
+
+void TestCommandLedger::cancelOtherStatusesIsConflict_data()
+{
+    QTest::addColumn<QString>("answer"); // what the agent did before the cancel; "cancel" = cancelled before
+    QTest::addColumn<QString>("status");
+    QTest::newRow("sent") << QString() << u"sent"_s;
+    QTest::newRow("ack") << u"ack"_s << u"ack"_s;
+    QTest::newRow("completed") << u"complete"_s << u"completed"_s;
+    QTest::newRow("failed") << u"failed"_s << u"failed"_s;
+    QTest::newRow("cancelled") << u"cancel"_s << u"cancelled"_s;
+}
+
+void TestCommandLedger::cancelOtherStatusesIsConflict()
+{
+    QFETCH(QString, answer);
+    QFETCH(QString, status);
+    const protocol::AgentInfo info = m_db->createAgent(u"k8s-1"_s, u"acme"_s);
+    std::unique_ptr<AgentClient> agent;
+    const CommandInfo issued = issueOk(u"k8s-1"_s, Action::StopSession, u"s-1"_s);
+    if (answer == u"cancel"_s) {
+        QVERIFY(awaitResult(m_ledger->cancel(issued.commandId))->ok());
+    } else {
+        agent = m_harness->connect(info);
+        QVERIFY(agent);
+        QTRY_COMPARE(agent->commandIds().size(), 1);
+        if (!answer.isEmpty())
+            agent->send(answer, {{u"commandId"_s, issued.commandId}, {u"error"_s, u"no"_s}});
+        QTRY_COMPARE(protocol::commandStatusName(m_db->command(issued.commandId)->status), status);
+    }
+    const qsizetype finishedBefore =
+        status == u"completed"_s || status == u"failed"_s || status == u"cancelled"_s;
+    QTRY_COMPARE(m_finished.size(), finishedBefore);
+
+    const auto refused = awaitResult(m_ledger->cancel(issued.commandId));
+    QVERIFY(refused && !*refused);
+    QCOMPARE(refused->error().code, protocol::ErrorCode::Conflict);
+    QVERIFY2(refused->error().message.contains(status), qPrintable(refused->error().message));
+    QCOMPARE(protocol::commandStatusName(m_db->command(issued.commandId)->status), status);
+    QCOMPARE(m_finished.size(), finishedBefore);
+
+    const auto unknown = awaitResult(m_ledger->cancel(u"cmd-0000000000000000"_s));
+    QVERIFY(unknown && !*unknown);
+    QCOMPARE(unknown->error().code, protocol::ErrorCode::NotFound);
+}
+
+void TestCommandLedger::cancelRacingDeliveryOnConnectIsNeverSent()
+{
+    const protocol::AgentInfo info = m_db->createAgent(u"k8s-1"_s, u"acme"_s);
+    const CommandInfo kept = issueOk(u"k8s-1"_s, Action::StopSession, u"s-1"_s);
+    const CommandInfo dropped = issueOk(u"k8s-1"_s, Action::StopSession, u"s-2"_s);
+    m_db->settle();
+    // The cancel is requested right after the ledger started reading the agent's pending commands:
+    // that read still lists it as pending.
+    QFuture<protocol::Decoded<CommandInfo>> cancelling;
+    connect(m_hub.get(), &AgentHub::agentConnected, this,
+            [&](const protocol::AgentInfo &) { cancelling = m_ledger->cancel(dropped.commandId); });
+    auto agent = m_harness->connect(info);
+    QVERIFY(agent);
+    QTRY_VERIFY(cancelling.isFinished());
+    QVERIFY(cancelling.result().ok());
+    QTRY_COMPARE(agent->commandIds(), QStringList{kept.commandId});
+    QTest::qWait(100);
+    m_db->settle();
+    QCOMPARE(agent->commandIds(), QStringList{kept.commandId});
+    QCOMPARE(m_db->command(dropped.commandId)->status, CommandStatus::Cancelled);
 }
 
 QTEST_GUILESS_MAIN(TestCommandLedger)

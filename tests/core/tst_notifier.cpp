@@ -65,6 +65,9 @@ private Q_SLOTS:
     void unsubscribe();
     void clientRemovalCleansUp();
     void subscriptionInAnotherOrgThanTheClientNeverDelivers();
+    void heldEventsWaitAndSkipTheReplayed();
+    void entitlement_data();
+    void entitlement();
 
 private:
     std::unique_ptr<Hub> m_hub;
@@ -246,6 +249,82 @@ void NotifierTest::subscriptionInAnotherOrgThanTheClientNeverDelivers()
     QCOMPARE(m_notifier->notifySessionEvent(stateChanged(u"acme"_s, u"alice"_s, u"s1"_s)), 0);
     QVERIFY(drain(*m_hub, id, *client));
     QCOMPARE(client->ofType(u"session.state.changed"_s).size(), 0);
+}
+
+void NotifierTest::heldEventsWaitAndSkipTheReplayed()
+{
+    quint64 id = 0;
+    auto client = m_harness->connect(ClientKind::Sessions, makeContext(u"acme"_s, u"alice"_s), &id);
+    QVERIFY(client);
+    m_notifier->subscribeUser(id, u"acme"_s, u"alice"_s);
+    m_notifier->hold(id);
+    QVERIFY(m_notifier->isHeld(id));
+    for (qint64 seq = 1; seq <= 5; ++seq) {
+        SessionEvent event = stateChanged(u"acme"_s, u"alice"_s, u"s1"_s);
+        event.seq = seq;
+        event.epoch = u"e"_s;
+        QCOMPARE(m_notifier->notifySessionEvent(event), 1);
+    }
+    QVERIFY(drain(*m_hub, id, *client));
+    QCOMPARE(client->ofType(u"session.state.changed"_s).size(), 0); // nothing while held
+
+    // The replay covered up to 3: only 4 and 5 are left, in order; the client stays held.
+    const QList<OutgoingMessage> held = m_notifier->takeHeld(id, 3);
+    QCOMPARE(held.size(), 2);
+    QVERIFY(held.at(0).text().contains("\"seq\":4"_L1));
+    QVERIFY(held.at(1).text().contains("\"seq\":5"_L1));
+    QVERIFY(m_notifier->takeHeld(id, 0).isEmpty());
+    QVERIFY(m_notifier->isHeld(id));
+
+    m_notifier->endHold(id);
+    QVERIFY(!m_notifier->isHeld(id));
+    SessionEvent live = stateChanged(u"acme"_s, u"alice"_s, u"s1"_s);
+    live.seq = 6;
+    QCOMPARE(m_notifier->notifySessionEvent(live), 1);
+    QTRY_COMPARE(client->ofType(u"session.state.changed"_s).size(), 1);
+    QCOMPARE(client->ofType(u"session.state.changed"_s).first().value("seq"_L1).toInteger(), 6);
+
+    // A held client that leaves takes its held events with it.
+    m_notifier->hold(id);
+    QCOMPARE(m_notifier->notifySessionEvent(live), 1);
+    client->socket.close();
+    QTRY_VERIFY(!m_hub->client(id));
+    QVERIFY(!m_notifier->isHeld(id));
+}
+
+void NotifierTest::entitlement_data()
+{
+    QTest::addColumn<int>("role");
+    QTest::addColumn<QString>("eventOrg");
+    QTest::addColumn<QString>("eventUser");
+    QTest::addColumn<QString>("eventSession");
+    QTest::addColumn<bool>("entitled");
+    const int user = int(Role::User);
+    const int operatorRole = int(Role::Operator);
+    QTest::newRow("own user") << user << u"acme"_s << u"bob"_s << u"s-any"_s << true;
+    QTest::newRow("subscribed session") << operatorRole << u"acme"_s << u"carol"_s << u"s-carol"_s << true;
+    QTest::newRow("followed user") << operatorRole << u"acme"_s << u"alice"_s << u"s-x"_s << true;
+    QTest::newRow("not followed") << operatorRole << u"acme"_s << u"dave"_s << u"s-dave"_s << false;
+    QTest::newRow("other org, same names") << operatorRole << u"other"_s << u"bob"_s << u"s-carol"_s << false;
+    QTest::newRow("no org") << operatorRole << QString() << u"bob"_s << u"s-carol"_s << false;
+    // A user's subscriptions are checked when made; this holds even if one slipped through.
+    QTest::newRow("user, another's event") << user << u"acme"_s << u"alice"_s << u"s-x"_s << false;
+}
+
+void NotifierTest::entitlement()
+{
+    QFETCH(int, role);
+    QFETCH(QString, eventOrg);
+    QFETCH(QString, eventUser);
+    QFETCH(QString, eventSession);
+    QFETCH(bool, entitled);
+    quint64 id = 0;
+    auto client = m_harness->connect(ClientKind::Sessions, makeContext(u"acme"_s, u"bob"_s, Role(role)), &id);
+    QVERIFY(client);
+    m_notifier->subscribeUser(id, u"acme"_s, u"bob"_s);
+    m_notifier->subscribeUser(id, u"acme"_s, u"alice"_s);
+    m_notifier->subscribeSession(id, u"acme"_s, u"s-carol"_s);
+    QCOMPARE(m_notifier->isEntitled(id, stateChanged(eventOrg, eventUser, eventSession)), entitled);
 }
 
 QTEST_GUILESS_MAIN(NotifierTest)

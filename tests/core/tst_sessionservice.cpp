@@ -1,6 +1,7 @@
 // SessionService with a real AgentHub, CommandLedger, sockets and a Store on a SQLite file: agent
-// selection, session start (all or nothing), command outcomes turned into session state and
-// events, and status reports accepted only from the session's own agent.
+// selection, session start (all or nothing), command outcomes (completed, failed, timed out,
+// cancelled) turned into session state and events, status reports accepted only from the
+// session's own agent, and sessions failed when their agent stays away beyond the grace period.
 #include "AgentTestKit.h"
 
 #include "core/AgentHub.h"
@@ -18,6 +19,7 @@ using protocol::AgentInfo;
 using protocol::AgentStatus;
 using protocol::SessionInfo;
 using protocol::SessionState;
+using protocol::agent::Action;
 using protocol::browser::EventType;
 using protocol::browser::SessionEvent;
 
@@ -62,7 +64,18 @@ private Q_SLOTS:
     void statusReportOfOwnAgentIsApplied();
     void statusReportForAnotherAgentsSessionIsRefused();
 
+    void lifecycleClosesTheLoop_data();
+    void lifecycleClosesTheLoop();
+    void cancelledStartFailsTheSession();
+    void agentAwayLongerThanGracePeriodFailsItsSessions();
+    void reconnectWithinGracePeriodKeepsTheSession();
+    void gracePeriodCountsFromStoredAgentState();
+
 private:
+    // Rebuilds the ledger and the service with these deadlines.
+    void rebuild(const CommandLedger::Config &commands, const SessionService::Config &sessions);
+    // Answers the session's newest command of `action` with complete/failed; false if none arrived.
+    bool answer(AgentClient &agent, const QString &sessionId, const QString &action, const QString &how);
     // Connects an agent of `orgId` and makes the hub know its load and status.
     std::unique_ptr<AgentClient> connectAgent(const QString &agentId, const QString &orgId,
                                               const QString &status = u"online"_s, int activeSessions = 0);
@@ -84,13 +97,34 @@ void TestSessionService::init()
     m_db = std::make_unique<TempStore>();
     QVERIFY(m_db->opened());
     m_hub = std::make_unique<AgentHub>(m_db->store(), quietConfig());
-    m_ledger = std::make_unique<CommandLedger>(m_db->store(), m_hub.get());
-    m_sessions = std::make_unique<SessionService>(m_db->store(), m_hub.get(), m_ledger.get());
     m_harness = std::make_unique<AgentHarness>(m_hub.get());
     QVERIFY(m_harness->listening());
+    rebuild(CommandLedger::Config{}, SessionService::Config{});
+}
+
+void TestSessionService::rebuild(const CommandLedger::Config &commands,
+                                 const SessionService::Config &sessions)
+{
+    m_sessions.reset();
+    m_ledger.reset();
+    m_ledger = std::make_unique<CommandLedger>(m_db->store(), m_hub.get(), commands);
+    m_sessions = std::make_unique<SessionService>(m_db->store(), m_hub.get(), m_ledger.get(), sessions);
     m_events.clear();
     connect(m_sessions.get(), &SessionService::sessionEvent, this,
             [this](const SessionEvent &event) { m_events.append(event); });
+}
+
+bool TestSessionService::answer(AgentClient &agent, const QString &sessionId, const QString &action,
+                                const QString &how)
+{
+    if (!QTest::qWaitFor([&] { return !commandFor(agent, sessionId, action).isEmpty(); }, 5000))
+        return false;
+    const QString commandId = commandFor(agent, sessionId, action).value(u"commandId"_s).toString();
+    QJsonObject payload{{u"commandId"_s, commandId}};
+    if (how == u"failed"_s)
+        payload.insert(u"error"_s, u"agent says no"_s);
+    agent.send(how, payload);
+    return true;
 }
 
 void TestSessionService::cleanup()
@@ -531,6 +565,242 @@ void TestSessionService::statusReportForAnotherAgentsSessionIsRefused()
     QCOMPARE(m_events.size(), eventsBefore);
     QVERIFY(owner->ofType(u"error"_s).isEmpty());
     QVERIFY(m_hub->isAgentConnected(u"k8s-2"_s));
+}
+
+void TestSessionService::lifecycleClosesTheLoop_data()
+{
+    QTest::addColumn<QString>("action");  // what is done to a running session ("start": the start itself)
+    QTest::addColumn<QString>("outcome"); // complete | failed | none (the deadline expires)
+    QTest::addColumn<QStringList>("newStates"); // session.state.changed newState values, in order
+    QTest::addColumn<QString>("reason");        // termination reason afterwards
+
+    QTest::newRow("start completed") << u"start"_s << u"complete"_s << QStringList{u"running"_s} << QString();
+    QTest::newRow("start failed") << u"start"_s << u"failed"_s << QStringList{u"failed"_s}
+                                  << u"agent says no"_s;
+    QTest::newRow("start timed out") << u"start"_s << u"none"_s << QStringList{u"failed"_s} << u"timeout"_s;
+    QTest::newRow("stop completed") << u"stop"_s << u"complete"_s
+                                    << QStringList{u"terminating"_s, u"terminated"_s} << QString();
+    QTest::newRow("stop failed") << u"stop"_s << u"failed"_s << QStringList{u"terminating"_s, u"failed"_s}
+                                 << u"agent says no"_s;
+    QTest::newRow("stop timed out") << u"stop"_s << u"none"_s << QStringList{u"terminating"_s, u"failed"_s}
+                                    << u"timeout"_s;
+    QTest::newRow("hibernate completed")
+        << u"hibernate"_s << u"complete"_s << QStringList{u"hibernating"_s, u"hibernated"_s} << QString();
+    QTest::newRow("hibernate failed")
+        << u"hibernate"_s << u"failed"_s << QStringList{u"hibernating"_s, u"failed"_s} << u"agent says no"_s;
+    QTest::newRow("wake completed") << u"wake"_s << u"complete"_s << QStringList{u"running"_s} << QString();
+    QTest::newRow("wake failed") << u"wake"_s << u"failed"_s << QStringList{u"failed"_s}
+                                 << u"agent says no"_s;
+}
+
+void TestSessionService::lifecycleClosesTheLoop()
+{
+    QFETCH(QString, action);
+    QFETCH(QString, outcome);
+    QFETCH(QStringList, newStates);
+    QFETCH(QString, reason);
+
+    CommandLedger::Config commands;
+    commands.ackTimeout = std::chrono::hours(1);
+    // Long enough for an answering agent on a loaded machine, short enough to wait for.
+    const std::chrono::milliseconds deadline(outcome == u"none"_s ? 800 : 60000);
+    commands.startCompleteTimeout = deadline;
+    commands.stopCompleteTimeout = deadline;
+    commands.hibernateCompleteTimeout = deadline;
+    commands.wakeCompleteTimeout = deadline;
+    rebuild(commands, SessionService::Config{});
+
+    auto agent = connectAgent(u"k8s-1"_s, u"acme"_s);
+    QVERIFY(agent);
+    const SessionInfo session = startOk();
+    QVERIFY(!session.sessionId.isEmpty());
+    const Action control = action == u"stop"_s        ? Action::StopSession
+                           : action == u"hibernate"_s ? Action::HibernateSession
+                                                      : Action::WakeSession;
+    if (action != u"start"_s) {
+        QVERIFY(answer(*agent, session.sessionId, u"start_session"_s, u"complete"_s));
+        QTRY_COMPARE(m_db->session(session.sessionId)->state, SessionState::Running);
+        if (action == u"wake"_s) {
+            QVERIFY(awaitResult(m_sessions->controlSession(*m_db->session(session.sessionId),
+                                                           Action::HibernateSession))
+                        ->ok());
+            QVERIFY(answer(*agent, session.sessionId, u"hibernate_session"_s, u"complete"_s));
+            QTRY_COMPARE(m_db->session(session.sessionId)->state, SessionState::Hibernated);
+        }
+    }
+    // The setup's last event is out before counting.
+    QTRY_COMPARE(eventsOf(session.sessionId, EventType::StateChanged).isEmpty()
+                     ? u"pending"_s
+                     : eventsOf(session.sessionId, EventType::StateChanged)
+                           .last()
+                           .data.value(u"newState"_s)
+                           .toString(),
+                 protocol::sessionStateName(m_db->session(session.sessionId)->state));
+    const qsizetype before = eventsOf(session.sessionId, EventType::StateChanged).size();
+    QString previous = protocol::sessionStateName(m_db->session(session.sessionId)->state);
+
+    QString commandAction = u"start_session"_s;
+    if (action != u"start"_s) {
+        QVERIFY(awaitResult(m_sessions->controlSession(*m_db->session(session.sessionId), control))->ok());
+        commandAction = protocol::agent::actionName(control);
+    }
+    if (outcome != u"none"_s)
+        QVERIFY(answer(*agent, session.sessionId, commandAction, outcome));
+
+    QTRY_COMPARE_WITH_TIMEOUT(eventsOf(session.sessionId, EventType::StateChanged).size(),
+                              before + newStates.size(), 10000);
+    const QList<SessionEvent> changes = eventsOf(session.sessionId, EventType::StateChanged).mid(before);
+    for (int i = 0; i < newStates.size(); ++i) {
+        QCOMPARE(changes.at(i).data.value(u"oldState"_s).toString(), previous);
+        QCOMPARE(changes.at(i).data.value(u"newState"_s).toString(), newStates.at(i));
+        previous = newStates.at(i);
+    }
+    const std::optional<SessionInfo> stored = m_db->session(session.sessionId);
+    QCOMPARE(protocol::sessionStateName(stored->state), newStates.last());
+    QCOMPARE(stored->terminationReason, reason);
+    if (newStates.last() == u"failed"_s) {
+        QTRY_COMPARE(eventsOf(session.sessionId, EventType::Error).size(), 1);
+        QCOMPARE(eventsOf(session.sessionId, EventType::Error).first().data.value(u"error"_s).toString(),
+                 reason);
+    }
+}
+
+void TestSessionService::cancelledStartFailsTheSession()
+{
+    // A session whose start_session is still pending: its agent is not connected.
+    const AgentInfo agent = m_db->createAgent(u"k8s-1"_s, u"acme"_s);
+    SessionInfo session;
+    session.sessionId = u"alice-firefox-1"_s;
+    session.orgId = u"acme"_s;
+    session.userId = u"alice"_s;
+    session.templateName = u"firefox"_s;
+    session.agentId = agent.agentId;
+    protocol::CommandInfo start;
+    start.commandId = CommandLedger::newCommandId();
+    start.agentId = agent.agentId;
+    start.action = u"start_session"_s;
+    start.payload = {
+        {u"sessionId"_s, session.sessionId}, {u"user"_s, u"alice"_s}, {u"template"_s, u"firefox"_s}};
+    QVERIFY(m_db->store()->createSessionWithCommand(session, start).result().ok());
+
+    const auto cancelled = awaitResult(m_ledger->cancel(start.commandId));
+    QVERIFY(cancelled && *cancelled);
+    QTRY_COMPARE(eventsOf(session.sessionId, EventType::StateChanged).size(), 1);
+    const SessionEvent changed = eventsOf(session.sessionId, EventType::StateChanged).first();
+    QCOMPARE(changed.data.value(u"oldState"_s).toString(), u"pending"_s);
+    QCOMPARE(changed.data.value(u"newState"_s).toString(), u"failed"_s);
+    QTRY_COMPARE(eventsOf(session.sessionId, EventType::Error).size(), 1);
+    QCOMPARE(eventsOf(session.sessionId, EventType::Error).first().data.value(u"code"_s).toString(),
+             u"command_cancelled"_s);
+    QCOMPARE(m_db->session(session.sessionId)->state, SessionState::Failed);
+    QCOMPARE(m_db->session(session.sessionId)->terminationReason, u"cancelled"_s);
+
+    // The agent connecting later gets nothing to start.
+    auto client = m_harness->connect(agent);
+    QVERIFY(client);
+    QTest::qWait(100);
+    m_db->settle();
+    QVERIFY(client->commandIds().isEmpty());
+}
+
+void TestSessionService::agentAwayLongerThanGracePeriodFailsItsSessions()
+{
+    SessionService::Config config;
+    config.agentGracePeriod = std::chrono::milliseconds(500);
+    rebuild(CommandLedger::Config{}, config);
+    auto agent = connectAgent(u"k8s-1"_s, u"acme"_s);
+    QVERIFY(agent);
+    const SessionInfo running = startOk(u"alice"_s);
+    QVERIFY(answer(*agent, running.sessionId, u"start_session"_s, u"complete"_s));
+    QTRY_COMPARE(m_db->session(running.sessionId)->state, SessionState::Running);
+    const SessionInfo pending = startOk(u"bob"_s);
+    QVERIFY(!pending.sessionId.isEmpty());
+
+    agent->socket.close();
+    QTRY_VERIFY_WITH_TIMEOUT(m_db->session(running.sessionId)->state == SessionState::Failed, 10000);
+    QTRY_COMPARE(m_db->session(pending.sessionId)->state, SessionState::Failed);
+    for (const SessionInfo &session : {running, pending}) {
+        QTRY_COMPARE(eventsOf(session.sessionId, EventType::Error).size(), 1);
+        QCOMPARE(m_db->session(session.sessionId)->terminationReason, u"agent_unavailable"_s);
+        const QList<SessionEvent> changes = eventsOf(session.sessionId, EventType::StateChanged);
+        QCOMPARE(changes.last().data.value(u"newState"_s).toString(), u"failed"_s);
+        QCOMPARE(changes.last().data.value(u"oldState"_s).toString(),
+                 session.sessionId == running.sessionId ? u"running"_s : u"pending"_s);
+        QCOMPARE(eventsOf(session.sessionId, EventType::Error).last().data.value(u"code"_s).toString(),
+                 u"agent_unavailable"_s);
+    }
+    // Once: later sweeps find nothing more to do.
+    QTest::qWait(500);
+    QCOMPARE(eventsOf(running.sessionId, EventType::StateChanged).size(), 2);
+}
+
+void TestSessionService::reconnectWithinGracePeriodKeepsTheSession()
+{
+    SessionService::Config config;
+    config.agentGracePeriod = std::chrono::milliseconds(800);
+    config.graceSweepInterval = std::chrono::hours(1); // swept by hand below
+    rebuild(CommandLedger::Config{}, config);
+    const AgentInfo info = m_db->createAgent(u"k8s-1"_s, u"acme"_s);
+    auto agent = connectAgent(u"k8s-1"_s, u"acme"_s);
+    QVERIFY(agent);
+    const SessionInfo session = startOk();
+    QVERIFY(answer(*agent, session.sessionId, u"start_session"_s, u"complete"_s));
+    QTRY_COMPARE(m_db->session(session.sessionId)->state, SessionState::Running);
+
+    agent->socket.close();
+    QTRY_COMPARE(m_db->agentStatus(u"k8s-1"_s), AgentStatus::Offline);
+    auto again = m_harness->connect(info);
+    QVERIFY(again);
+    QTRY_COMPARE(m_db->agentStatus(u"k8s-1"_s), AgentStatus::Online);
+    QTest::qWait(1000); // past the grace period since the disconnect
+    m_sessions->sweepAbandonedSessions();
+    m_db->settle();
+    QTest::qWait(50);
+    QCOMPARE(m_db->session(session.sessionId)->state, SessionState::Running);
+    QCOMPARE(eventsOf(session.sessionId, EventType::StateChanged).size(), 1);
+}
+
+void TestSessionService::gracePeriodCountsFromStoredAgentState()
+{
+    // What a previous run left behind: k8s-gone went offline two hours ago, k8s-back is online
+    // again, k8s-recent left a minute ago. The new run's first sweep decides from those rows alone.
+    const QDateTime longAgo = QDateTime::currentDateTimeUtc().addSecs(-7200);
+    QStringList sessionIds;
+    for (const QString &agentId : {u"k8s-gone"_s, u"k8s-back"_s, u"k8s-recent"_s}) {
+        m_db->createAgent(agentId, u"acme"_s);
+        SessionInfo session;
+        session.sessionId = u"s-"_s + agentId;
+        session.orgId = u"acme"_s;
+        session.userId = u"alice"_s;
+        session.templateName = u"firefox"_s;
+        session.agentId = agentId;
+        session.state = SessionState::Running;
+        protocol::CommandInfo start;
+        start.commandId = CommandLedger::newCommandId();
+        start.agentId = agentId;
+        start.action = u"start_session"_s;
+        start.status = protocol::CommandStatus::Completed;
+        QVERIFY(m_db->store()->createSessionWithCommand(session, start).result().ok());
+        sessionIds.append(session.sessionId);
+    }
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    QVERIFY(m_db->store()->markAgentConnected(u"k8s-gone"_s, u"old"_s, longAgo).result().ok());
+    QVERIFY(m_db->store()->markAgentsOffline({u"k8s-gone"_s}, u"old"_s, longAgo).result().ok());
+    QVERIFY(m_db->store()->markAgentConnected(u"k8s-back"_s, u"old"_s, now).result().ok());
+    QVERIFY(m_db->store()->markAgentConnected(u"k8s-recent"_s, u"old"_s, longAgo).result().ok());
+    QVERIFY(m_db->store()->markAgentsOffline({u"k8s-recent"_s}, u"old"_s, now.addSecs(-60)).result().ok());
+
+    SessionService::Config config;
+    config.agentGracePeriod = std::chrono::hours(1);
+    rebuild(CommandLedger::Config{}, config);
+    m_sessions->sweepAbandonedSessions();
+    QTRY_COMPARE(m_db->session(u"s-k8s-gone"_s)->state, SessionState::Failed);
+    QCOMPARE(m_db->session(u"s-k8s-gone"_s)->terminationReason, u"agent_unavailable"_s);
+    QTRY_COMPARE(eventsOf(u"s-k8s-gone"_s, EventType::StateChanged).size(), 1);
+    m_db->settle();
+    QCOMPARE(m_db->session(u"s-k8s-back"_s)->state, SessionState::Running);
+    QCOMPARE(m_db->session(u"s-k8s-recent"_s)->state, SessionState::Running);
+    QCOMPARE(m_events.size(), 2); // state change and error of the one failed session
 }
 
 QTEST_GUILESS_MAIN(TestSessionService)

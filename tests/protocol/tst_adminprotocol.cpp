@@ -61,6 +61,9 @@ private Q_SLOTS:
     void badRequests_data();
     void badRequests();
     void snapshot();
+    void snapshotWithEventPositions();
+    void resumePositions_data();
+    void resumePositions();
     void deltas();
 };
 
@@ -177,6 +180,8 @@ void TestAdminProtocol::requestsRoundTrip_data()
     QTest::newRow("agent.approve") << RequestMessage{u"r6"_s, AgentDecision{u"k8s-3"_s, true}};
     QTest::newRow("agent.reject") << RequestMessage{u"r7"_s, AgentDecision{u"k8s-3"_s, false}};
     QTest::newRow("command.cancel") << RequestMessage{u"r8"_s, CommandCancel{u"cmd-1"_s}};
+    QTest::newRow("resume") << RequestMessage{
+        u"r9"_s, Resume{u"e1"_s, QMap<QString, qint64>{{u"acme"_s, 12}, {u"beta"_s, 0}}}};
 }
 
 void TestAdminProtocol::requestsRoundTrip()
@@ -261,6 +266,18 @@ void TestAdminProtocol::badRequests_data()
                                   << u"r1"_s;
     QTest::newRow("type unknown") << R"({"type":"db.drop","requestId":"r2"})"_ba << ErrorCode::UnknownType
                                   << u"type"_s << u"r2"_s;
+    QTest::newRow("resume without since") << R"({"type":"resume","requestId":"r","epoch":"e"})"_ba
+                                          << ErrorCode::MissingField << u"since"_s << u"r"_s;
+    QTest::newRow("resume since array") << R"({"type":"resume","requestId":"r","epoch":"e","since":[1]})"_ba
+                                        << ErrorCode::WrongType << u"since"_s << u"r"_s;
+    QTest::newRow("resume negative seq")
+        << R"({"type":"resume","requestId":"r","epoch":"e","since":{"acme":-1}})"_ba
+        << ErrorCode::InvalidValue << u"since.acme"_s << u"r"_s;
+    QTest::newRow("resume seq text")
+        << R"({"type":"resume","requestId":"r","epoch":"e","since":{"acme":"1"}})"_ba << ErrorCode::WrongType
+        << u"since.acme"_s << u"r"_s;
+    QTest::newRow("resume without epoch") << R"({"type":"resume","requestId":"r","since":{}})"_ba
+                                          << ErrorCode::MissingField << u"epoch"_s << u"r"_s;
     QTest::newRow("browser type") << R"({"type":"subscribe","requestId":"r2","userId":"a"})"_ba
                                   << ErrorCode::UnknownType << u"type"_s << u"r2"_s;
     QTest::newRow("requestId missing") << R"({"type":"agent.approve","agentId":"a"})"_ba
@@ -407,6 +424,48 @@ void TestAdminProtocol::deltas()
     QCOMPARE(
         canonical(encodeCommandUpdated(aCommand())),
         toJsonBytes(QJsonObject{{u"type"_s, u"command.updated"_s}, {u"command"_s, aCommand().toJson()}}));
+}
+
+void TestAdminProtocol::snapshotWithEventPositions()
+{
+    EventPosition events;
+    events.epoch = u"e1"_s;
+    events.seqs = {{u"acme"_s, 42}, {u"we\"ird"_s, 0}};
+    const QJsonObject json = parse(encodeSnapshot({}, {}, {}, kNow, events));
+    QCOMPARE(json.value(u"epoch"_s).toString(), u"e1"_s);
+    QCOMPARE(json.value(u"seqs"_s).toObject(), (QJsonObject{{u"acme"_s, 42}, {u"we\"ird"_s, 0}}));
+    // No position known: the fields are left out.
+    QVERIFY(!parse(encodeSnapshot({}, {}, {}, kNow)).contains(u"epoch"_s));
+}
+
+void TestAdminProtocol::resumePositions_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<bool>("valid");
+    QTest::addColumn<QString>("normalised");
+    QTest::newRow("empty") << QString() << true << QString();
+    QTest::newRow("one") << u"acme:12"_s << true << u"acme:12"_s;
+    QTest::newRow("two, sorted back") << u"beta:0,acme:5"_s << true << u"acme:5,beta:0"_s;
+    QTest::newRow("org with colon") << u"a:b:7"_s << true << u"a:b:7"_s;
+    QTest::newRow("no seq") << u"acme"_s << false << QString();
+    QTest::newRow("no org") << u":5"_s << false << QString();
+    QTest::newRow("negative") << u"acme:-5"_s << false << QString();
+    QTest::newRow("not a number") << u"acme:x"_s << false << QString();
+    QTest::newRow("trailing comma") << u"acme:1,"_s << false << QString();
+}
+
+void TestAdminProtocol::resumePositions()
+{
+    QFETCH(QString, text);
+    QFETCH(bool, valid);
+    QFETCH(QString, normalised);
+    const Decoded<QMap<QString, qint64>> parsed = parseResumePositions(text);
+    QCOMPARE(parsed.ok(), valid);
+    if (!valid) {
+        QCOMPARE(parsed.error().field, u"since"_s);
+        return;
+    }
+    QCOMPARE(formatResumePositions(parsed.value()), normalised);
 }
 
 QTEST_GUILESS_MAIN(TestAdminProtocol)

@@ -68,6 +68,11 @@ private Q_SLOTS:
     void orgBroadcast_data();
     void orgBroadcast();
     void errorReplyPong();
+    void sessionEventSeqAndEpoch();
+    void resumeMessage();
+    void resyncRequired();
+    void parseSeq_data();
+    void parseSeq();
 };
 
 void TestBrowserProtocol::eventTypeNames_data()
@@ -106,7 +111,9 @@ void TestBrowserProtocol::sessionEventMatchesStreamSpace()
                              u"alice"_s,
                              kNow,
                              QJsonObject{{u"oldState"_s, u"pending"_s}, {u"newState"_s, u"running"_s}},
-                             u"acme"_s};
+                             u"acme"_s,
+                             0,
+                             {}};
     const QByteArray expected =
         R"({"type":"session.state.changed","sessionId":"alice-firefox-1","userId":"alice",
         "timestamp":"2025-12-04T10:00:00.000Z","data":{"oldState":"pending","newState":"running"}})"_ba;
@@ -120,7 +127,7 @@ void TestBrowserProtocol::sessionEventMatchesStreamSpace()
 
 void TestBrowserProtocol::sessionEventOmitsEmptyDataAndOrg()
 {
-    const SessionEvent event{EventType::Deleted, u"s1"_s, u"bob"_s, kNow, {}, u"acme"_s};
+    const SessionEvent event{EventType::Deleted, u"s1"_s, u"bob"_s, kNow, {}, u"acme"_s, 0, {}};
     const QJsonObject json = parse(encodeSessionEvent(event));
     QVERIFY(!json.contains(u"data"_s));
     QVERIFY(!json.contains(u"orgId"_s));
@@ -391,6 +398,23 @@ void TestBrowserProtocol::badClientMessages_data()
     QTest::newRow("requestId too long")
         << QByteArray(R"({"type":"ping","requestId":")" + QByteArray(129, 'r') + "\"}")
         << ErrorCode::InvalidValue << u"requestId"_s << QString();
+    QTest::newRow("resume without since") << R"({"type":"resume","requestId":"r8","epoch":"e"})"_ba
+                                          << ErrorCode::MissingField << u"since"_s << u"r8"_s;
+    QTest::newRow("resume negative since")
+        << R"({"type":"resume","requestId":"r9","since":-1,"epoch":"e"})"_ba << ErrorCode::InvalidValue
+        << u"since"_s << u"r9"_s;
+    QTest::newRow("resume fractional since")
+        << R"({"type":"resume","requestId":"r10","since":1.5,"epoch":"e"})"_ba << ErrorCode::WrongType
+        << u"since"_s << u"r10"_s;
+    QTest::newRow("resume since as text")
+        << R"({"type":"resume","requestId":"r11","since":"5","epoch":"e"})"_ba << ErrorCode::WrongType
+        << u"since"_s << u"r11"_s;
+    QTest::newRow("resume without epoch") << R"({"type":"resume","requestId":"r12","since":5})"_ba
+                                          << ErrorCode::MissingField << u"epoch"_s << u"r12"_s;
+    QTest::newRow("resume epoch too long")
+        << QByteArray(R"({"type":"resume","requestId":"r13","since":5,"epoch":")" + QByteArray(65, 'e') +
+                      "\"}")
+        << ErrorCode::InvalidValue << u"epoch"_s << u"r13"_s;
 }
 
 void TestBrowserProtocol::badClientMessages()
@@ -483,6 +507,87 @@ void TestBrowserProtocol::errorReplyPong()
              canonical(R"({"ok":true,"requestId":"r9","result":{},"type":"reply"})"_ba));
     QCOMPARE(canonical(encodePong(u"p1"_s)), canonical(R"({"requestId":"p1","type":"pong"})"_ba));
     QCOMPARE(canonical(encodePong(QString())), canonical(R"({"type":"pong"})"_ba));
+}
+
+void TestBrowserProtocol::sessionEventSeqAndEpoch()
+{
+    SessionEvent event;
+    event.type = EventType::Heartbeat;
+    event.sessionId = u"s1"_s;
+    event.userId = u"alice"_s;
+    event.orgId = u"acme"_s;
+    event.timestamp = kNow;
+    // Not recorded yet: no seq on the wire.
+    QVERIFY(!parse(encodeSessionEvent(event)).contains("seq"_L1));
+    event.seq = 42;
+    event.epoch = u"3f2a9c"_s;
+    QCOMPARE(canonical(encodeSessionEvent(event)),
+             canonical(R"({"type":"session.heartbeat","sessionId":"s1","userId":"alice",)"
+                       R"("timestamp":"2025-12-04T10:00:00.000Z","seq":42,"epoch":"3f2a9c"})"_ba));
+    QCOMPARE(parse(encodeSessionEvent(event, true)).value("orgId"_L1).toString(), u"acme"_s);
+    QCOMPARE(sessionEventToJson(event, false), parse(encodeSessionEvent(event)));
+
+    const Decoded<SessionEvent> decoded = decodeSessionEvent(parse(encodeSessionEvent(event, true)), kNow);
+    QVERIFY2(decoded.ok(), why(decoded));
+    QCOMPARE(decoded.value().seq, 42);
+    QCOMPARE(decoded.value().epoch, u"3f2a9c"_s);
+    QVERIFY(!decodeSessionEvent(QJsonObject{{u"type"_s, u"session.heartbeat"_s},
+                                            {u"sessionId"_s, u"s"_s},
+                                            {u"userId"_s, u"u"_s},
+                                            {u"seq"_s, -3}},
+                                kNow)
+                 .ok());
+}
+
+void TestBrowserProtocol::resumeMessage()
+{
+    const Decoded<ClientMessage> decoded =
+        decodeClientMessage(R"({"type":"resume","requestId":"r","since":9007199254740991,"epoch":"abc"})"_ba);
+    QVERIFY2(decoded.ok(), why(decoded));
+    QCOMPARE(decoded.value().requestId, u"r"_s);
+    const auto *resume = std::get_if<Resume>(&decoded.value().request);
+    QVERIFY(resume);
+    QCOMPARE(resume->since, kMaxSeq);
+    QCOMPARE(resume->epoch, u"abc"_s);
+    const Decoded<ClientMessage> again = decodeClientMessage(encodeClientMessage(decoded.value()));
+    QVERIFY2(again.ok(), why(again));
+    QCOMPARE(std::get<Resume>(again.value().request).since, kMaxSeq);
+    QCOMPARE(std::get<Resume>(again.value().request).epoch, u"abc"_s);
+    QVERIFY(decodeClientMessage(R"({"type":"resume","since":0,"epoch":"e"})"_ba).ok());
+}
+
+void TestBrowserProtocol::resyncRequired()
+{
+    QCOMPARE(encodeResyncRequired(u"e1"_s, 17), R"({"type":"resync_required","epoch":"e1","seq":17})"_ba);
+    QCOMPARE(encodeResyncRequired(u"e1"_s, 0, u"acme"_s),
+             R"({"type":"resync_required","orgId":"acme","epoch":"e1","seq":0})"_ba);
+}
+
+void TestBrowserProtocol::parseSeq_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<qint64>("expected"); // -1 = rejected
+    QTest::newRow("zero") << u"0"_s << qint64(0);
+    QTest::newRow("number") << u"1234"_s << qint64(1234);
+    QTest::newRow("largest") << u"9007199254740991"_s << kMaxSeq;
+    QTest::newRow("too large") << u"9007199254740992"_s << qint64(-1);
+    QTest::newRow("empty") << QString() << qint64(-1);
+    QTest::newRow("negative") << u"-1"_s << qint64(-1);
+    QTest::newRow("plus") << u"+1"_s << qint64(-1);
+    QTest::newRow("space") << u" 1"_s << qint64(-1);
+    QTest::newRow("hex") << u"0x10"_s << qint64(-1);
+    QTest::newRow("long") << u"00000000000000001"_s << qint64(-1);
+}
+
+void TestBrowserProtocol::parseSeq()
+{
+    QFETCH(QString, text);
+    QFETCH(qint64, expected);
+    const std::optional<qint64> parsed = browser::parseSeq(text);
+    if (expected < 0)
+        QVERIFY(!parsed);
+    else
+        QCOMPARE(parsed, std::optional<qint64>(expected));
 }
 
 QTEST_GUILESS_MAIN(TestBrowserProtocol)

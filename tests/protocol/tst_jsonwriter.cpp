@@ -204,12 +204,12 @@ void TestJsonWriter::sessionEventsMatchObjectForm_data()
 {
     QTest::addColumn<browser::SessionEvent>("event");
     QTest::addColumn<bool>("includeOrg");
-    const browser::SessionEvent full{browser::EventType::Created, u"s1"_s,  u"u1"_s, kNow,
-                                     baseSession().toJson(),      u"acme"_s};
+    const browser::SessionEvent full{browser::EventType::Created, u"s1"_s,   u"u1"_s, kNow,
+                                     baseSession().toJson(),      u"acme"_s, 0,       {}};
     QTest::newRow("with data") << full << false;
     QTest::newRow("with org") << full << true;
     QTest::newRow("no data, no time")
-        << browser::SessionEvent{browser::EventType::Active, u"s1"_s, u"u1"_s, {}, {}, {}} << true;
+        << browser::SessionEvent{browser::EventType::Active, u"s1"_s, u"u1"_s, {}, {}, {}, 0, {}} << true;
 }
 
 void TestJsonWriter::sessionEventsMatchObjectForm()
@@ -226,7 +226,7 @@ void TestJsonWriter::encodersLeadWithType()
         browser::encodeSessionsUpdate(u"o"_s, {}, kNow),
         browser::encodeMetricsUpdate(u"o"_s, {}, kNow),
         browser::encodeOrgBroadcast(u"o"_s, QJsonValue(1), kNow),
-        browser::encodeSessionEvent({browser::EventType::Active, u"s"_s, u"u"_s, kNow, {}, {}}),
+        browser::encodeSessionEvent({browser::EventType::Active, u"s"_s, u"u"_s, kNow, {}, {}, 0, {}}),
         browser::encodeError(Error{ErrorCode::Internal, u"x"_s, {}, {}}),
         browser::encodeReply(u"r"_s, {}),
         browser::encodePong({}),

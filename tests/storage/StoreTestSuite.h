@@ -601,7 +601,8 @@ private Q_SLOTS:
         SB_AWAIT_OK(agent1, m_store->createAgent(makeAgent(u"k8s-1"_s), {}));
         SB_AWAIT_OK(agent2, m_store->createAgent(makeAgent(u"k8s-2"_s), {}));
         SB_AWAIT_OK(command, m_store->createCommand(makeCommand(u"cmd-1"_s, u"k8s-1"_s)));
-        CommandTransitionRequest request{u"cmd-1"_s, u"k8s-2"_s, CommandStatus::Ack, {}, {}, at(1), false};
+        CommandTransitionRequest request{u"cmd-1"_s, u"k8s-2"_s, CommandStatus::Ack, {}, {}, at(1),
+                                         false,      {}};
         const auto wrongAgent = await(m_store->advanceCommand(request));
         QVERIFY(!wrongAgent.ok());
         QCOMPARE(wrongAgent.error().code, ErrorCode::NotFound);
@@ -623,7 +624,7 @@ private Q_SLOTS:
     {
         SB_AWAIT_OK(agent, m_store->createAgent(makeAgent(u"k8s-1"_s), {}));
         SB_AWAIT_OK(command, m_store->createCommand(makeCommand(u"cmd-1"_s, u"k8s-1"_s)));
-        CommandTransitionRequest send{u"cmd-1"_s, u"k8s-1"_s, CommandStatus::Sent, {}, {}, at(1), true};
+        CommandTransitionRequest send{u"cmd-1"_s, u"k8s-1"_s, CommandStatus::Sent, {}, {}, at(1), true, {}};
         SB_AWAIT_OK(first, m_store->advanceCommand(send));
         QVERIFY(first.value().changed);
         QCOMPARE(first.value().command.attempts, 1);
@@ -635,7 +636,7 @@ private Q_SLOTS:
         QCOMPARE(resent.value().command.status, CommandStatus::Sent);
         QCOMPARE(resent.value().command.attempts, 2);
         QCOMPARE(resent.value().command.sentAt, at(20));
-        CommandTransitionRequest ack{u"cmd-1"_s, u"k8s-1"_s, CommandStatus::Ack, {}, {}, at(21), false};
+        CommandTransitionRequest ack{u"cmd-1"_s, u"k8s-1"_s, CommandStatus::Ack, {}, {}, at(21), false, {}};
         SB_AWAIT_OK(acked, m_store->advanceCommand(ack));
         QCOMPARE(acked.value().command.attempts, 2);
         send.at = at(30);
@@ -643,6 +644,151 @@ private Q_SLOTS:
         QVERIFY(!late.value().changed);
         QCOMPARE(late.value().command.attempts, 2);
         QCOMPARE(late.value().command.status, CommandStatus::Ack);
+    }
+
+    void advanceCommandOnlyFromAGivenStatus()
+    {
+        SB_AWAIT_OK(agent, m_store->createAgent(makeAgent(u"k8s-1"_s), {}));
+        SB_AWAIT_OK(command, m_store->createCommand(makeCommand(u"cmd-1"_s, u"k8s-1"_s)));
+        CommandTransitionRequest send{u"cmd-1"_s, u"k8s-1"_s, CommandStatus::Sent, {}, {}, at(1), true, {}};
+        SB_AWAIT_OK(sent, m_store->advanceCommand(send));
+        CommandTransitionRequest ack{u"cmd-1"_s, u"k8s-1"_s, CommandStatus::Ack, {}, {}, at(2), false, {}};
+        SB_AWAIT_OK(acked, m_store->advanceCommand(ack));
+        // A deadline decided while the command was still sent must not fail the acknowledged command.
+        CommandTransitionRequest expire;
+        expire.commandId = u"cmd-1"_s;
+        expire.to = CommandStatus::Failed;
+        expire.error = u"ack_timeout"_s;
+        expire.at = at(3);
+        expire.onlyFrom = CommandStatus::Sent;
+        SB_AWAIT_OK(refused, m_store->advanceCommand(expire));
+        QVERIFY(!refused.value().changed);
+        QCOMPARE(refused.value().command.status, CommandStatus::Ack);
+        QVERIFY(refused.value().command.error.isEmpty());
+        expire.onlyFrom = CommandStatus::Ack;
+        SB_AWAIT_OK(expired, m_store->advanceCommand(expire));
+        QVERIFY(expired.value().changed);
+        QCOMPARE(expired.value().command.status, CommandStatus::Failed);
+        QCOMPARE(expired.value().command.error, u"ack_timeout"_s);
+        // Cancel only from pending: a sent command stays sent.
+        SB_AWAIT_OK(other, m_store->createCommand(makeCommand(u"cmd-2"_s, u"k8s-1"_s)));
+        send.commandId = u"cmd-2"_s;
+        SB_AWAIT_OK(sent2, m_store->advanceCommand(send));
+        CommandTransitionRequest cancel{u"cmd-2"_s, {}, CommandStatus::Cancelled, {}, {}, at(4), false, {}};
+        cancel.onlyFrom = CommandStatus::Pending;
+        SB_AWAIT_OK(notCancelled, m_store->advanceCommand(cancel));
+        QVERIFY(!notCancelled.value().changed);
+        QCOMPARE(notCancelled.value().command.status, CommandStatus::Sent);
+    }
+
+    void overdueCommands()
+    {
+        SB_AWAIT_OK(agent, m_store->createAgent(makeAgent(u"k8s-1"_s), {}));
+        // cmd-a: sent at 1 and again at 30 (ack deadline from 30, complete deadline from 1)
+        // cmd-b: sent at 1, acknowledged; cmd-c: pending; cmd-d: completed; cmd-e: a stop sent at 5.
+        for (const QString &id : {u"cmd-a"_s, u"cmd-b"_s, u"cmd-c"_s, u"cmd-d"_s, u"cmd-e"_s}) {
+            CommandInfo command = makeCommand(id, u"k8s-1"_s);
+            if (id == u"cmd-e"_s)
+                command.action = u"stop_session"_s;
+            SB_AWAIT_OK(created, m_store->createCommand(command));
+        }
+        const auto advance = [this](const QString &id, CommandStatus to, int second, bool attempt) {
+            CommandTransitionRequest request{id, {}, to, {}, {}, at(second), attempt, {}};
+            return await(m_store->advanceCommand(request)).ok();
+        };
+        QVERIFY(advance(u"cmd-a"_s, CommandStatus::Sent, 1, true));
+        QVERIFY(advance(u"cmd-a"_s, CommandStatus::Sent, 30, true));
+        QVERIFY(advance(u"cmd-b"_s, CommandStatus::Sent, 1, true));
+        QVERIFY(advance(u"cmd-b"_s, CommandStatus::Ack, 2, false));
+        QVERIFY(advance(u"cmd-d"_s, CommandStatus::Sent, 1, true));
+        QVERIFY(advance(u"cmd-d"_s, CommandStatus::Completed, 2, false));
+        QVERIFY(advance(u"cmd-e"_s, CommandStatus::Sent, 5, true));
+
+        const auto ids = [](const QList<OverdueCommand> &list) {
+            QStringList found;
+            for (const OverdueCommand &overdue : list)
+                found.append(overdue.command.commandId);
+            return found;
+        };
+        CommandDeadlines deadlines;
+        deadlines.ackBefore = at(20); // cmd-a was re-sent at 30: not overdue for its ack
+        deadlines.completeBefore.insert(u"start_session"_s, at(0));
+        deadlines.completeBefore.insert(u"stop_session"_s, at(10)); // cmd-e first sent at 5
+        SB_AWAIT_OK(first, m_store->overdueCommands(deadlines));
+        QCOMPARE(ids(first.value()), QStringList{u"cmd-e"_s});
+        QCOMPARE(first.value().at(0).firstSentAt, at(5));
+
+        deadlines.ackBefore = at(40);
+        deadlines.completeBefore.insert(u"stop_session"_s, at(0));
+        SB_AWAIT_OK(ack, m_store->overdueCommands(deadlines));
+        QCOMPARE(ids(ack.value()), (QStringList{u"cmd-a"_s, u"cmd-e"_s}));
+        QCOMPARE(ack.value().at(0).firstSentAt, at(1)); // the first send, not the latest
+        QCOMPARE(ack.value().at(0).command.sentAt, at(30));
+        QCOMPARE(ack.value().at(0).command.attempts, 2);
+
+        deadlines.ackBefore = at(0);
+        deadlines.completeBefore.insert(u"start_session"_s, at(1)); // acknowledged ones count too
+        SB_AWAIT_OK(complete, m_store->overdueCommands(deadlines));
+        QCOMPARE(ids(complete.value()), (QStringList{u"cmd-a"_s, u"cmd-b"_s}));
+
+        CommandDeadlines fallback; // an action without its own deadline takes the default
+        fallback.completeBefore.insert(u"stop_session"_s, at(0));
+        fallback.defaultCompleteBefore = at(1);
+        SB_AWAIT_OK(other, m_store->overdueCommands(fallback));
+        QCOMPARE(ids(other.value()), (QStringList{u"cmd-a"_s, u"cmd-b"_s}));
+        SB_AWAIT_OK(none, m_store->overdueCommands(CommandDeadlines{}));
+        QVERIFY(none.value().isEmpty());
+    }
+
+    void failAbandonedSessions()
+    {
+        // k8s-gone: offline since 10; k8s-back: online; k8s-recent: offline since 50; k8s-deleted: removed.
+        for (const QString &id : {u"k8s-gone"_s, u"k8s-back"_s, u"k8s-recent"_s, u"k8s-deleted"_s}) {
+            SB_AWAIT_OK(agent, m_store->createAgent(makeAgent(id), {}));
+            SB_AWAIT_OK(created, m_store->createSessionWithCommand(makeSession(u"s-"_s + id, id),
+                                                                   makeCommand(u"cmd-"_s + id, id)));
+            SB_AWAIT_OK(connected, m_store->markAgentConnected(id, u"r1"_s, at(1)));
+        }
+        SB_AWAIT_OK(ended, m_store->createSessionWithCommand(makeSession(u"s-ended"_s, u"k8s-gone"_s),
+                                                             makeCommand(u"cmd-ended"_s, u"k8s-gone"_s)));
+        SessionUpdate terminate;
+        terminate.sessionId = u"s-ended"_s;
+        terminate.state = protocol::SessionState::Terminated;
+        SB_AWAIT_OK(terminated, m_store->updateSession(terminate));
+        SessionUpdate run;
+        run.sessionId = u"s-k8s-gone"_s;
+        run.state = protocol::SessionState::Running;
+        SB_AWAIT_OK(running, m_store->updateSession(run));
+        SB_AWAIT_OK(gone, m_store->markAgentsOffline({u"k8s-gone"_s}, u"r1"_s, at(10)));
+        SB_AWAIT_OK(recent, m_store->markAgentsOffline({u"k8s-recent"_s}, u"r1"_s, at(50)));
+        SB_AWAIT_OK(removed, m_store->removeAgent(u"k8s-deleted"_s));
+
+        SB_AWAIT_OK(failed, m_store->failAbandonedSessions(at(30), u"agent_unavailable"_s, at(40)));
+        QStringList ids;
+        for (const SessionTransition &transition : failed.value()) {
+            ids.append(transition.session.sessionId);
+            QVERIFY(transition.stateChanged);
+            QCOMPARE(transition.session.state, protocol::SessionState::Failed);
+            QCOMPARE(transition.session.terminationReason, u"agent_unavailable"_s);
+        }
+        ids.sort();
+        QCOMPARE(ids, (QStringList{u"s-k8s-deleted"_s, u"s-k8s-gone"_s}));
+        for (const SessionTransition &transition : failed.value()) {
+            if (transition.session.sessionId == u"s-k8s-gone"_s)
+                QCOMPARE(transition.previous, protocol::SessionState::Running);
+        }
+        SB_AWAIT_OK(stored, m_store->getSession(u"s-k8s-gone"_s));
+        QCOMPARE(stored.value().state, protocol::SessionState::Failed);
+        QCOMPARE(stored.value().terminationReason, u"agent_unavailable"_s);
+        SB_AWAIT_OK(back, m_store->getSession(u"s-k8s-back"_s));
+        QCOMPARE(back.value().state, protocol::SessionState::Pending);
+        SB_AWAIT_OK(recentSession, m_store->getSession(u"s-k8s-recent"_s));
+        QCOMPARE(recentSession.value().state, protocol::SessionState::Pending);
+        SB_AWAIT_OK(endedSession, m_store->getSession(u"s-ended"_s));
+        QCOMPARE(endedSession.value().state, protocol::SessionState::Terminated);
+
+        SB_AWAIT_OK(again, m_store->failAbandonedSessions(at(30), u"agent_unavailable"_s, at(41)));
+        QVERIFY(again.value().isEmpty()); // once
     }
 
     void commandsForAgentInCreationOrder()
@@ -657,7 +803,7 @@ private Q_SLOTS:
             created.append(m_store->createCommand(makeCommand(ids.last(), u"k8s-1"_s)));
         }
         created.append(m_store->createCommand(makeCommand(u"cmd-other"_s, u"k8s-2"_s)));
-        CommandTransitionRequest send{ids.at(3), {}, CommandStatus::Sent, {}, {}, at(1), false};
+        CommandTransitionRequest send{ids.at(3), {}, CommandStatus::Sent, {}, {}, at(1), false, {}};
         auto sent = m_store->advanceCommand(send);
         send.commandId = ids.at(4);
         send.to = CommandStatus::Completed;
@@ -874,10 +1020,12 @@ private Q_SLOTS:
         QList<QFuture<Decoded<CommandTransition>>> results;
         for (int i = 0; i < count; ++i) {
             const QString id = u"cmd-%1"_s.arg(i);
+            results.append(m_store->advanceCommand(
+                {id, u"k8s-1"_s, CommandStatus::Completed, {}, {}, at(2), false, {}}));
             results.append(
-                m_store->advanceCommand({id, u"k8s-1"_s, CommandStatus::Completed, {}, {}, at(2), false}));
-            results.append(other.advanceCommand({id, u"k8s-1"_s, CommandStatus::Ack, {}, {}, at(1), false}));
-            results.append(other.advanceCommand({id, u"k8s-1"_s, CommandStatus::Sent, {}, {}, at(0), true}));
+                other.advanceCommand({id, u"k8s-1"_s, CommandStatus::Ack, {}, {}, at(1), false, {}}));
+            results.append(
+                other.advanceCommand({id, u"k8s-1"_s, CommandStatus::Sent, {}, {}, at(0), true, {}}));
         }
         int changes = 0;
         for (const auto &result : results) {
@@ -945,6 +1093,102 @@ private Q_SLOTS:
         QTRY_VERIFY(seen != nullptr);
         QCOMPARE(seen, QThread::currentThread());
         QVERIFY(ok);
+    }
+
+    void eventSeqsPerOrgAndEpoch()
+    {
+        const auto event = [](const QString &orgId, int n) {
+            protocol::browser::SessionEvent made;
+            made.type = protocol::browser::EventType::Heartbeat;
+            made.orgId = orgId;
+            made.userId = u"alice"_s;
+            made.sessionId = u"s-1"_s;
+            made.timestamp = at(n);
+            made.data = QJsonObject{{u"n"_s, n}};
+            return made;
+        };
+        SB_AWAIT_OK(first, m_store->appendEvents(
+                               {event(u"acme"_s, 0), event(u"beta"_s, 1), event(u"acme"_s, 2)}, at(10)));
+        QCOMPARE(first.value().size(), 3);
+        QCOMPARE(first.value().at(0).seq, 1);
+        QCOMPARE(first.value().at(1).seq, 1);
+        QCOMPARE(first.value().at(2).seq, 2);
+        const QString epoch = first.value().at(0).epoch;
+        QVERIFY(epoch.size() >= 16);
+        SB_AWAIT_OK(second, m_store->appendEvents({event(u"acme"_s, 3)}, at(11)));
+        QCOMPARE(second.value().at(0).seq, 3);
+        QCOMPARE(second.value().at(0).epoch, epoch);
+        SB_AWAIT_ERROR(m_store->appendEvents({event(QString(), 4)}, at(12)), ErrorCode::InvalidValue);
+
+        SB_AWAIT_OK(history, m_store->eventsSince(u"acme"_s, 1, 100));
+        QCOMPARE(history.value().epoch, epoch);
+        QCOMPARE(history.value().latestSeq, 3);
+        QCOMPARE(history.value().oldestSeq, 1);
+        QCOMPARE(history.value().events.size(), 2);
+        QCOMPARE(history.value().events.at(0).seq, 2);
+        QCOMPARE(history.value().events.at(0).data.value("n"_L1).toInt(), 2);
+        QCOMPARE(history.value().events.at(0).timestamp, at(2));
+        QCOMPARE(history.value().events.at(0).orgId, u"acme"_s);
+        QCOMPARE(history.value().events.at(1).seq, 3);
+        SB_AWAIT_OK(limited, m_store->eventsSince(u"acme"_s, 0, 2));
+        QVERIFY(limited.value().truncated);
+        QVERIFY(limited.value().events.isEmpty());
+        SB_AWAIT_OK(none, m_store->eventsSince(u"gamma"_s, 0, 100));
+        QCOMPARE(none.value().latestSeq, 0);
+        QVERIFY(none.value().reachesBack(0));
+        QVERIFY(!none.value().reachesBack(1)); // a seq from the future is no position here
+
+        SB_AWAIT_OK(cursors, m_store->eventCursors());
+        QCOMPARE(cursors.value().epoch, epoch);
+        QCOMPARE(cursors.value().latest, (QMap<QString, qint64>{{u"acme"_s, 3}, {u"beta"_s, 1}}));
+
+        // Count and age pruning keep each org's history one contiguous range of seqs.
+        SB_AWAIT_OK(more, m_store->appendEvents({event(u"acme"_s, 5), event(u"acme"_s, 6)}, at(40)));
+        SB_AWAIT_OK(pruned, m_store->pruneEvents({4, at(11), 100}));
+        // acme 1 (count) and 2 (age; 3 is at(11), not before), beta 1 (age).
+        QCOMPARE(pruned.value().removed, 3);
+        QVERIFY(!pruned.value().more);
+        SB_AWAIT_OK(kept, m_store->eventsSince(u"acme"_s, 2, 100));
+        QCOMPARE(kept.value().oldestSeq, 3);
+        QCOMPARE(kept.value().events.size(), 3);
+        SB_AWAIT_OK(batched, m_store->pruneEvents({1, {}, 1}));
+        QCOMPARE(batched.value().removed, 1);
+        QVERIFY(batched.value().more);
+        SB_AWAIT_OK(rest, m_store->pruneEvents({1, {}, 100}));
+        QCOMPARE(rest.value().removed, 1);
+        SB_AWAIT_OK(last, m_store->eventsSince(u"acme"_s, 4, 100));
+        QCOMPARE(last.value().oldestSeq, 5);
+        QCOMPARE(last.value().latestSeq, 5);
+        SB_AWAIT_OK(next, m_store->appendEvents({event(u"acme"_s, 7)}, at(41)));
+        QCOMPARE(next.value().at(0).seq, 6); // pruning never gives a seq out again
+    }
+
+    void eventSeqsOfConcurrentReplicas()
+    {
+        // Two stores on one database stand for two replicas appending to the same org.
+        QVERIFY(openStore(true));
+        Store other;
+        SB_AWAIT_OK(opened, other.open(m_url));
+        protocol::browser::SessionEvent made;
+        made.type = protocol::browser::EventType::Heartbeat;
+        made.orgId = u"acme"_s;
+        made.userId = u"alice"_s;
+        made.sessionId = u"s-1"_s;
+        QList<QFuture<Decoded<QList<protocol::browser::SessionEvent>>>> results;
+        for (int i = 0; i < 50; ++i) {
+            results.append(m_store->appendEvents({made, made}, at(1)));
+            results.append(other.appendEvents({made}, at(1)));
+        }
+        QSet<qint64> seqs;
+        for (const auto &result : results) {
+            SB_AWAIT_OK(stored, result);
+            for (const auto &event : stored.value()) {
+                QVERIFY2(!seqs.contains(event.seq), "a seq handed out twice");
+                seqs.insert(event.seq);
+            }
+        }
+        QCOMPARE(seqs.size(), 150);
+        QCOMPARE(*std::max_element(seqs.begin(), seqs.end()), 150);
     }
 
     void callerNeverWaitsForStorage()

@@ -201,12 +201,12 @@ private Q_SLOTS:
                                                u"approved_by"_s,
                                                u"replica"_s};
         QTest::newRow("agent_commands")
-            << u"agent_commands"_s << QStringList{u"id"_s,        u"command_id"_s,      u"agent_id"_s,
-                                                  u"org_id"_s,    u"session_id"_s,      u"action"_s,
-                                                  u"payload"_s,   u"status"_s,          u"error_message"_s,
-                                                  u"result"_s,    u"attempts"_s,        u"created_at"_s,
-                                                  u"sent_at"_s,   u"acknowledged_at"_s, u"completed_at"_s,
-                                                  u"updated_at"_s};
+            << u"agent_commands"_s << QStringList{u"id"_s,         u"command_id"_s,      u"agent_id"_s,
+                                                  u"org_id"_s,     u"session_id"_s,      u"action"_s,
+                                                  u"payload"_s,    u"status"_s,          u"error_message"_s,
+                                                  u"result"_s,     u"attempts"_s,        u"created_at"_s,
+                                                  u"sent_at"_s,    u"acknowledged_at"_s, u"completed_at"_s,
+                                                  u"updated_at"_s, u"first_sent_at"_s};
         QTest::newRow("sessions") << u"sessions"_s
                                   << QStringList{u"id"_s,
                                                  u"org_id"_s,

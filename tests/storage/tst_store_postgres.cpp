@@ -147,7 +147,7 @@ private Q_SLOTS:
         QCOMPARE(version.value(), int(switchboard::Migrator::available(u"postgres"_s).size()));
         QCOMPARE(countRows(u"schema_migrations"_s), version.value());
         QCOMPARE(countRows(u"information_schema.columns WHERE table_name = 'agents'"_s), 21);
-        QCOMPARE(countRows(u"information_schema.columns WHERE table_name = 'agent_commands'"_s), 16);
+        QCOMPARE(countRows(u"information_schema.columns WHERE table_name = 'agent_commands'"_s), 17);
         QCOMPARE(countRows(u"information_schema.columns WHERE table_name = 'sessions'"_s), 19);
         // Re-opening applies nothing again.
         m_store = std::make_unique<switchboard::Store>();

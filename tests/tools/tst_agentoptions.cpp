@@ -58,6 +58,7 @@ void TestAgentOptions::defaults()
     QCOMPARE(o.stopDelay.count(), 200);
     QCOMPARE(o.hibernateDelay.count(), 200);
     QCOMPARE(o.wakeDelay.count(), 200);
+    QCOMPARE(o.logInterval.count(), 500);
     QCOMPARE(o.failureRate, 0.0);
     QCOMPARE(o.count, 1);
     QCOMPARE(o.logLevel, LogLevel::Info);
@@ -135,6 +136,9 @@ void TestAgentOptions::outcomes_data()
         << base + QStringList{u"--start-delay"_s, u"-0.1"_s} << Outcome::Error << u"--start-delay"_s;
     QTest::newRow("stop delay inf") << base + QStringList{u"--stop-delay"_s, u"inf"_s} << Outcome::Error
                                     << u"--stop-delay"_s;
+    // A zero interval would make a streaming agent spin.
+    QTest::newRow("log interval zero")
+        << base + QStringList{u"--log-interval"_s, u"0"_s} << Outcome::Error << u"--log-interval"_s;
     QTest::newRow("wake delay zero ok")
         << base + QStringList{u"--wake-delay"_s, u"0"_s} << Outcome::Run << QString();
     QTest::newRow("failure rate above one")
@@ -193,6 +197,8 @@ void TestAgentOptions::values()
                                u"2.5"_s,
                                u"--wake-delay"_s,
                                u"0"_s,
+                               u"--log-interval"_s,
+                               u"0.1"_s,
                                u"--failure-rate"_s,
                                u"0.25"_s,
                                u"--log-level"_s,
@@ -214,6 +220,7 @@ void TestAgentOptions::values()
     QCOMPARE(o.stopDelay.count(), 1000);
     QCOMPARE(o.hibernateDelay.count(), 2500);
     QCOMPARE(o.wakeDelay.count(), 0);
+    QCOMPARE(o.logInterval.count(), 100);
     QCOMPARE(o.failureRate, 0.25);
     QCOMPARE(o.logLevel, LogLevel::Debug);
     QCOMPARE(o.keyFile, u"/tmp/keys"_s);

@@ -84,6 +84,7 @@ private Q_SLOTS:
     void undecodableCommandFails();
     void pingGetsPong();
     void streamsLogsUntilStopped();
+    void logStreamDefaultTailAndEndsWithConnection();
     void reconnectsAfterServerCloses();
     void reconnectsAfterReplacement();
     void keepsRetryingRefusedUpgrades_data();
@@ -389,6 +390,35 @@ void TestSimulatedAgent::streamsLogsUntilStopped()
     QVERIFY(!agent.sessions()->isStreamingLogs(u"s1"_s));
     QTest::qWait(250); // five intervals: nothing more may come
     QCOMPARE(fake.framesOf<wire::LogLines>().size(), afterStop);
+}
+
+void TestSimulatedAgent::logStreamDefaultTailAndEndsWithConnection()
+{
+    FakeAgentEndpoint fake;
+    QVERIFY(fake.listen());
+    SimulatedAgent agent(configFor(fake));
+    agent.start();
+    QTRY_VERIFY(agent.isConnected());
+    fake.send(command(u"c-start"_s, wire::Action::StartSession, u"s1"_s));
+    QTRY_COMPARE(fake.countOf<wire::Complete>(byCommand(u"c-start"_s)), 1);
+
+    // Without tailLines the agent sends the protocol's default tail of 100 lines.
+    fake.send(command(u"c-logs"_s, wire::Action::StreamLogs, u"s1"_s));
+    QTRY_VERIFY(!fake.framesOf<wire::LogLines>().isEmpty());
+    QCOMPARE(fake.framesOf<wire::LogLines>().constFirst().lines.size(), 100);
+    QTRY_VERIFY(fake.framesOf<wire::LogLines>().size() >= 3);
+
+    // A stream belongs to its connection: the next connection starts without it.
+    fake.closeClient(QWebSocketProtocol::CloseCodeGoingAway, u"restarting"_s);
+    QTRY_COMPARE(fake.connections, 2);
+    QTRY_VERIFY(agent.isConnected());
+    QVERIFY(!agent.sessions()->isStreamingLogs(u"s1"_s));
+    QTest::qWait(250); // five intervals
+    for (qsizetype i = 0; i < fake.frames.size(); ++i) {
+        if (fake.frameConnection.at(i) == 2)
+            QVERIFY2(!std::holds_alternative<wire::LogLines>(fake.frames.at(i)),
+                     "log lines after a reconnect");
+    }
 }
 
 void TestSimulatedAgent::reconnectsAfterServerCloses()

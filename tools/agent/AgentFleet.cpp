@@ -10,7 +10,7 @@
 
 using namespace Qt::StringLiterals;
 
-Q_LOGGING_CATEGORY(lcFleet, "switchboard.agent.fleet")
+Q_LOGGING_CATEGORY(lcSimFleet, "switchboard.agent.fleet")
 
 namespace switchboard::agentsim {
 
@@ -21,7 +21,7 @@ AgentFleet::AgentFleet(AgentOptions options, QObject *parent)
 {
     m_shutdownTimer.setSingleShot(true);
     connect(&m_shutdownTimer, &QTimer::timeout, this, [this] {
-        qCWarning(lcFleet) << "agents did not close in time; exiting anyway";
+        qCWarning(lcSimFleet) << "agents did not close in time; exiting anyway";
         finish(kExitOk);
     });
 }
@@ -74,7 +74,7 @@ bool AgentFleet::start()
     simulation.wakeDelay = m_options.wakeDelay;
     simulation.failureRate = m_options.failureRate;
     simulation.maxSessions = m_options.maxSessions;
-    simulation.logLineInterval = m_logLineInterval;
+    simulation.logLineInterval = m_options.logInterval;
 
     QJsonObject metadata{{u"simulator"_s, u"switchboard-agent"_s},
                          {u"version"_s, QCoreApplication::applicationVersion()}};
@@ -108,14 +108,14 @@ bool AgentFleet::start()
         Registrar *registrar = m_members[i].registrar;
         connect(registrar, &Registrar::keyIssued, this, [this, agent](const QString &apiKey) {
             if (m_options.keyFile.isEmpty()) {
-                qCWarning(lcFleet).noquote()
+                qCWarning(lcSimFleet).noquote()
                     << u"the key issued for %1 is kept only in memory (no --key-file): after a restart this "
                        "agent can no longer authenticate"_s.arg(agent->agentId());
             } else if (auto stored = KeyStore::append(m_options.keyFile, agent->agentId(), apiKey); !stored) {
-                qCCritical(lcFleet).noquote() << u"cannot store the key issued for %1: %2"_s.arg(
+                qCCritical(lcSimFleet).noquote() << u"cannot store the key issued for %1: %2"_s.arg(
                     agent->agentId(), stored.error().message);
             } else {
-                qCInfo(lcFleet).noquote()
+                qCInfo(lcSimFleet).noquote()
                     << "stored the key issued for" << agent->agentId() << "in" << m_options.keyFile;
             }
             Q_EMIT keyIssued(agent->agentId(), apiKey);
@@ -127,15 +127,16 @@ bool AgentFleet::start()
             agent->start();
         });
         connect(registrar, &Registrar::rejected, this, [this, i](const QString &message) {
-            qCCritical(lcFleet).noquote() << message;
+            qCCritical(lcSimFleet).noquote() << message;
             ++m_refused;
             memberEnded(m_members[i]);
         });
         connect(agent, &SimulatedAgent::stopped, this, [this, i] { memberEnded(m_members[i]); });
     }
 
-    qCInfo(lcFleet).noquote() << "starting" << ids.size() << (ids.size() == 1 ? "agent" : "agents")
-                              << "against" << m_options.registerUrl().adjusted(QUrl::RemovePath).toString();
+    qCInfo(lcSimFleet).noquote() << "starting" << ids.size() << (ids.size() == 1 ? "agent" : "agents")
+                                 << "against"
+                                 << m_options.registerUrl().adjusted(QUrl::RemovePath).toString();
     for (const Member &member : std::as_const(m_members))
         member.registrar->start();
     return true;
@@ -146,7 +147,7 @@ void AgentFleet::shutdown(std::chrono::milliseconds shutdownTimeout)
     if (m_shuttingDown)
         return;
     m_shuttingDown = true;
-    qCInfo(lcFleet) << "shutting down";
+    qCInfo(lcSimFleet) << "shutting down";
     m_shutdownTimer.start(shutdownTimeout);
     for (Member &member : m_members) {
         member.registrar->cancel();

@@ -28,7 +28,6 @@ public:
     // For tests and demos that want faster retries than the operator defaults.
     void setReconnectPolicy(const Backoff::Policy &policy) { m_reconnect = policy; }
     void setRegistrationRetryPolicy(const Backoff::Policy &policy) { m_registrationRetry = policy; }
-    void setLogLineInterval(std::chrono::milliseconds interval) { m_logLineInterval = interval; }
 
     // Reads the key files and starts registering every agent. False (with errorString()) when the
     // options cannot work, e.g. an agent without a key and no bootstrap key.
@@ -59,7 +58,6 @@ private:
     AgentOptions m_options;
     Backoff::Policy m_reconnect;
     Backoff::Policy m_registrationRetry;
-    std::chrono::milliseconds m_logLineInterval{500};
     QNetworkAccessManager *m_network;
     QList<Member> m_members;
     QTimer m_shutdownTimer;

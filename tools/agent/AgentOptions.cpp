@@ -61,6 +61,9 @@ struct OptionSet
                                       u"0.2"_s};
     QCommandLineOption wakeDelay{u"wake-delay"_s, u"Simulated wake_session duration (default 0.2)."_s,
                                  u"SECONDS"_s, u"0.2"_s};
+    QCommandLineOption logInterval{
+        u"log-interval"_s, u"Seconds between synthetic log lines while a log is streamed (default 0.5)."_s,
+        u"SECONDS"_s, u"0.5"_s};
     QCommandLineOption failureRate{u"failure-rate"_s,
                                    u"Probability (0..1) that a session action fails (default 0)."_s,
                                    u"RATE"_s, u"0"_s};
@@ -72,10 +75,10 @@ struct OptionSet
 
     QList<QCommandLineOption> all() const
     {
-        return {server,     agentId,   apiKey,         apiKeyFile, bootstrapKey, keyFile,   platform,
-                region,     org,       maxSessions,    cpu,        memory,       heartbeat, approvalPoll,
-                startDelay, stopDelay, hibernateDelay, wakeDelay,  failureRate,  count,     logLevel,
-                quiet};
+        return {server,     agentId,   apiKey,         apiKeyFile, bootstrapKey, keyFile,     platform,
+                region,     org,       maxSessions,    cpu,        memory,       heartbeat,   approvalPoll,
+                startDelay, stopDelay, hibernateDelay, wakeDelay,  logInterval,  failureRate, count,
+                logLevel,   quiet};
     }
 };
 
@@ -289,6 +292,7 @@ ParsedAgentOptions parseAgentOptions(const QStringList &arguments, const QProces
         {&o.heartbeat, &options.heartbeatInterval, 0.01},  {&o.approvalPoll, &options.approvalPoll, 0.01},
         {&o.startDelay, &options.startDelay, 0.0},         {&o.stopDelay, &options.stopDelay, 0.0},
         {&o.hibernateDelay, &options.hibernateDelay, 0.0}, {&o.wakeDelay, &options.wakeDelay, 0.0},
+        {&o.logInterval, &options.logInterval, 0.01},
     };
     for (const DurationOption &duration : durations) {
         const auto value = parseSeconds(parser.value(*duration.option), duration.minimum);

@@ -34,6 +34,7 @@ struct AgentOptions
     std::chrono::milliseconds stopDelay{200};
     std::chrono::milliseconds hibernateDelay{200};
     std::chrono::milliseconds wakeDelay{200};
+    std::chrono::milliseconds logInterval{500}; // between synthetic log lines of a stream
     double failureRate = 0.0;
     int count = 1;
     LogLevel logLevel = LogLevel::Info;

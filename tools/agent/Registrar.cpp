@@ -11,7 +11,7 @@
 
 using namespace Qt::StringLiterals;
 
-Q_LOGGING_CATEGORY(lcRegistrar, "switchboard.agent.registrar")
+Q_LOGGING_CATEGORY(lcSimRegistrar, "switchboard.agent.registrar")
 
 namespace switchboard::agentsim {
 
@@ -112,8 +112,8 @@ void Registrar::post()
     request.setHeader(QNetworkRequest::ContentTypeHeader, u"application/json"_s);
     request.setRawHeader("X-Agent-API-Key", key.toLatin1());
     request.setTransferTimeout(int(m_requestTimeout.count()));
-    qCDebug(lcRegistrar).noquote() << m_request.agentId << "POST" << m_url.toString() << "with"
-                                   << (m_apiKey.isEmpty() ? "the bootstrap key" : "its own key");
+    qCDebug(lcSimRegistrar).noquote() << m_request.agentId << "POST" << m_url.toString() << "with"
+                                      << (m_apiKey.isEmpty() ? "the bootstrap key" : "its own key");
     QNetworkReply *reply = m_network->post(request, protocol::toJsonBytes(m_request.toJson()));
     m_reply = reply;
     connect(reply, &QNetworkReply::finished, this, [this, reply] {
@@ -156,14 +156,14 @@ void Registrar::handleReply(QNetworkReply *reply)
         }
         m_backoff.reset();
         if (status == 202 || response.approvalStatus == "pending"_L1) {
-            qCInfo(lcRegistrar).noquote()
+            qCInfo(lcSimRegistrar).noquote()
                 << u"%1 is registered and waits for an operator's approval; asking again in %2 s%3"_s.arg(
                        m_request.agentId, QString::number(double(m_approvalPoll.count()) / 1000.0), said);
             Q_EMIT pending(response.message);
             m_timer.start(m_approvalPoll);
             return;
         }
-        qCInfo(lcRegistrar).noquote() << m_request.agentId << "is registered and approved";
+        qCInfo(lcSimRegistrar).noquote() << m_request.agentId << "is registered and approved";
         m_active = false;
         Q_EMIT approved(m_apiKey);
         return;
@@ -189,7 +189,7 @@ void Registrar::handleReply(QNetworkReply *reply)
 void Registrar::retryLater(const QString &why, std::optional<std::chrono::milliseconds> serverHint)
 {
     const std::chrono::milliseconds delay = serverHint.value_or(m_backoff.nextDelay());
-    qCWarning(lcRegistrar).noquote() << u"%1 registration: %2; retrying in %3 s"_s.arg(
+    qCWarning(lcSimRegistrar).noquote() << u"%1 registration: %2; retrying in %3 s"_s.arg(
         m_request.agentId, why, QString::number(double(delay.count()) / 1000.0));
     m_timer.start(delay);
 }
@@ -197,7 +197,7 @@ void Registrar::retryLater(const QString &why, std::optional<std::chrono::millis
 void Registrar::adoptIssuedKey(const QString &key)
 {
     m_apiKey = key;
-    qCInfo(lcRegistrar).noquote() << m_request.agentId << "received its API key from the server";
+    qCInfo(lcSimRegistrar).noquote() << m_request.agentId << "received its API key from the server";
     Q_EMIT keyIssued(key);
 }
 

@@ -8,7 +8,7 @@
 
 using namespace Qt::StringLiterals;
 
-Q_LOGGING_CATEGORY(lcSessions, "switchboard.agent.sessions")
+Q_LOGGING_CATEGORY(lcSimSessions, "switchboard.agent.sessions")
 
 namespace switchboard::agentsim {
 
@@ -326,8 +326,8 @@ void SessionSimulator::setState(Session &session, SessionState state)
     status.vncReady = running;
     status.vncPort = running ? m_settings.vncPort : 0;
     status.platformMetadata = QJsonObject{{u"podName"_s, session.podName}};
-    qCInfo(lcSessions).noquote() << m_agentId << "session" << session.sessionId << "->"
-                                 << protocol::sessionStateName(state);
+    qCInfo(lcSimSessions).noquote() << m_agentId << "session" << session.sessionId << "->"
+                                    << protocol::sessionStateName(state);
     Q_EMIT frameReady(status);
     Q_EMIT sessionStateChanged(session.sessionId, state);
 }
@@ -339,7 +339,7 @@ void SessionSimulator::complete(const QString &commandId, QJsonObject result)
 
 void SessionSimulator::fail(const QString &commandId, const QString &error)
 {
-    qCWarning(lcSessions).noquote() << m_agentId << "command" << commandId << "failed:" << error;
+    qCWarning(lcSimSessions).noquote() << m_agentId << "command" << commandId << "failed:" << error;
     finish(commandId, wire::Failed{commandId, error}, false);
 }
 

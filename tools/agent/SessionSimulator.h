@@ -25,7 +25,7 @@ struct SimulationSettings
     double failureRate = 0.0; // probability that a session action fails
     int maxSessions = 10;     // running sessions accepted at once
     std::chrono::milliseconds logLineInterval{500};
-    int defaultTailLines = 10;
+    int defaultTailLines = 100; // stream_logs without tailLines, as the protocol's default
     int maxTailLines = 1000;
     int vncPort = 5900;
     int rememberedCommands = 10000; // command ids kept for deduplication

@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-Q_LOGGING_CATEGORY(lcSignals, "switchboard.agent.signals")
+Q_LOGGING_CATEGORY(lcSimSignals, "switchboard.agent.signals")
 
 namespace switchboard::agentsim {
 
@@ -34,11 +34,11 @@ SignalWatcher::SignalWatcher(QObject *parent)
     : QObject(parent)
 {
     if (g_writeFd >= 0) {
-        qCWarning(lcSignals) << "a signal watcher is already active in this process";
+        qCWarning(lcSimSignals) << "a signal watcher is already active in this process";
         return;
     }
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, m_fds) != 0) {
-        qCWarning(lcSignals) << "socketpair failed; SIGINT/SIGTERM will end the process abruptly";
+        qCWarning(lcSimSignals) << "socketpair failed; SIGINT/SIGTERM will end the process abruptly";
         return;
     }
     g_writeFd = m_fds[0];

@@ -11,7 +11,7 @@
 
 using namespace Qt::StringLiterals;
 
-Q_LOGGING_CATEGORY(lcAgent, "switchboard.agent")
+Q_LOGGING_CATEGORY(lcSimAgent, "switchboard.agent")
 
 namespace switchboard::agentsim {
 
@@ -130,7 +130,7 @@ void SimulatedAgent::openConnection()
     connect(socket, &QWebSocket::textMessageReceived, this, &SimulatedAgent::onTextMessage);
     connect(socket, &QWebSocket::binaryMessageReceived, this, [this] {
         m_lastHeard.restart();
-        qCWarning(lcAgent).noquote() << m_config.agentId << "ignored a binary frame from the server";
+        qCWarning(lcSimAgent).noquote() << m_config.agentId << "ignored a binary frame from the server";
     });
     connect(socket, &QWebSocket::pong, this, [this] { m_lastHeard.restart(); });
 
@@ -140,7 +140,7 @@ void SimulatedAgent::openConnection()
     url.setQuery(query);
     QNetworkRequest request(url);
     request.setRawHeader("X-Agent-API-Key", m_config.apiKey.toLatin1());
-    qCDebug(lcAgent).noquote() << m_config.agentId << "connecting to" << url.toString();
+    qCDebug(lcSimAgent).noquote() << m_config.agentId << "connecting to" << url.toString();
     m_connectTimer.start(std::max(m_config.connectTimeout, milliseconds(100)));
     socket->open(request);
 }
@@ -151,7 +151,7 @@ void SimulatedAgent::onConnected()
     m_state = State::Connected;
     m_connectedSince.start();
     m_lastHeard.start();
-    qCInfo(lcAgent).noquote() << m_config.agentId << "connected to" << m_config.connectUrl.toString();
+    qCInfo(lcSimAgent).noquote() << m_config.agentId << "connected to" << m_config.connectUrl.toString();
     sendHeartbeat();
     m_heartbeatTimer.start();
     flushOutbox();
@@ -198,16 +198,16 @@ void SimulatedAgent::endConnection(const QString &why)
         m_connectedSince.invalidate();
         m_backoff.connectionEnded(upTime);
         if (closeCode == 4000)
-            qCWarning(lcAgent).noquote()
+            qCWarning(lcSimAgent).noquote()
                 << u"%1 was replaced by another connection with the same agent id (close 4000)"_s.arg(
                        m_config.agentId);
         else
-            qCInfo(lcAgent).noquote() << u"%1 disconnected after %2 s: %3 (close code %4%5)"_s.arg(
+            qCInfo(lcSimAgent).noquote() << u"%1 disconnected after %2 s: %3 (close code %4%5)"_s.arg(
                 m_config.agentId, QString::number(seconds(upTime)), why, QString::number(closeCode),
                 closeReason.isEmpty() ? QString() : u", "_s + closeReason);
         Q_EMIT disconnected();
     } else if (m_state != State::ShuttingDown) {
-        qCWarning(lcAgent).noquote() << u"%1 could not connect to %2: %3"_s.arg(
+        qCWarning(lcSimAgent).noquote() << u"%1 could not connect to %2: %3"_s.arg(
             m_config.agentId, m_config.connectUrl.toString(), reason);
     }
 
@@ -220,7 +220,7 @@ void SimulatedAgent::scheduleReconnect()
 {
     m_state = State::WaitingToReconnect;
     const milliseconds delay = m_backoff.nextDelay();
-    qCInfo(lcAgent).noquote() << m_config.agentId << "reconnecting in" << seconds(delay) << "s";
+    qCInfo(lcSimAgent).noquote() << m_config.agentId << "reconnecting in" << seconds(delay) << "s";
     m_reconnectTimer.start(delay);
     Q_EMIT reconnectScheduled(delay.count());
 }
@@ -232,7 +232,7 @@ void SimulatedAgent::shutdown()
         m_state = State::ShuttingDown;
         m_heartbeatTimer.stop();
         sendHeartbeat(); // "draining": the scheduler stops choosing this agent at once
-        qCInfo(lcAgent).noquote() << m_config.agentId << "draining and closing";
+        qCInfo(lcSimAgent).noquote() << m_config.agentId << "draining and closing";
         m_closeTimer.start(std::max(m_config.closeTimeout, milliseconds(10)));
         m_socket->close(QWebSocketProtocol::CloseCodeNormal, u"agent shutting down"_s);
         return;
@@ -299,7 +299,8 @@ void SimulatedAgent::send(const wire::AgentFrame &frame)
         return;
     if (m_outbox.size() >= m_config.maxOutbox) {
         m_outbox.dequeue();
-        qCWarning(lcAgent).noquote() << m_config.agentId << "dropped the oldest unsent result (outbox full)";
+        qCWarning(lcSimAgent).noquote()
+            << m_config.agentId << "dropped the oldest unsent result (outbox full)";
     }
     m_outbox.enqueue(frame);
 }
@@ -309,7 +310,7 @@ bool SimulatedAgent::sendNow(const wire::AgentFrame &frame)
     if (!m_socket || m_socket->state() != QAbstractSocket::ConnectedState)
         return false;
     const QByteArray bytes = wire::encodeAgentFrame(frame, QDateTime::currentDateTimeUtc());
-    qCDebug(lcAgent).noquote() << m_config.agentId << "->" << bytes;
+    qCDebug(lcSimAgent).noquote() << m_config.agentId << "->" << bytes;
     m_socket->sendTextMessage(QString::fromUtf8(bytes));
     return true;
 }
@@ -317,8 +318,8 @@ bool SimulatedAgent::sendNow(const wire::AgentFrame &frame)
 void SimulatedAgent::flushOutbox()
 {
     if (!m_outbox.isEmpty())
-        qCInfo(lcAgent).noquote() << m_config.agentId << "sending" << m_outbox.size()
-                                  << "results held while disconnected";
+        qCInfo(lcSimAgent).noquote() << m_config.agentId << "sending" << m_outbox.size()
+                                     << "results held while disconnected";
     while (!m_outbox.isEmpty() && m_state == State::Connected) {
         if (!sendNow(m_outbox.head()))
             return;
@@ -332,7 +333,7 @@ void SimulatedAgent::onTextMessage(const QString &message)
     if (m_state != State::Connected)
         return; // shutting down: nothing new is taken on
     const QByteArray bytes = message.toUtf8();
-    qCDebug(lcAgent).noquote() << m_config.agentId << "<-" << bytes;
+    qCDebug(lcSimAgent).noquote() << m_config.agentId << "<-" << bytes;
     auto decoded = wire::decodeServerFrame(bytes);
     if (!decoded)
         return handleUndecodable(message, decoded.error());
@@ -345,7 +346,7 @@ void SimulatedAgent::onTextMessage(const QString &message)
             } else if constexpr (std::is_same_v<T, wire::Ping>) {
                 sendNow(wire::Pong{});
             } else if constexpr (std::is_same_v<T, wire::Shutdown>) {
-                qCWarning(lcAgent).noquote()
+                qCWarning(lcSimAgent).noquote()
                     << m_config.agentId << "server asked this agent to disconnect:"
                     << (frame.reason.isEmpty() ? u"(no reason given)"_s : frame.reason);
                 Q_EMIT shutdownRequested(frame.reason);
@@ -354,9 +355,10 @@ void SimulatedAgent::onTextMessage(const QString &message)
                     m_socket->close(QWebSocketProtocol::CloseCodeNormal,
                                     u"shutdown requested by the server"_s);
             } else if constexpr (std::is_same_v<T, wire::Notice>) {
-                qCInfo(lcAgent).noquote() << m_config.agentId << "notice from the server:" << frame.message;
+                qCInfo(lcSimAgent).noquote()
+                    << m_config.agentId << "notice from the server:" << frame.message;
             } else if constexpr (std::is_same_v<T, wire::ErrorFrame>) {
-                qCWarning(lcAgent).noquote()
+                qCWarning(lcSimAgent).noquote()
                     << m_config.agentId
                     << "server reported an error:" << protocol::errorCodeName(frame.error.code)
                     << frame.error.message
@@ -373,15 +375,15 @@ void SimulatedAgent::dispatch(const wire::Command &command)
     sendNow(wire::Ack{command.commandId});
     switch (m_sessions->submit(command)) {
     case SessionSimulator::Delivery::New:
-        qCInfo(lcAgent).noquote() << m_config.agentId << "command" << command.commandId << action;
+        qCInfo(lcSimAgent).noquote() << m_config.agentId << "command" << command.commandId << action;
         break;
     case SessionSimulator::Delivery::InProgress:
-        qCInfo(lcAgent).noquote() << m_config.agentId << "command" << command.commandId
-                                  << "delivered again while running; acknowledged only";
+        qCInfo(lcSimAgent).noquote() << m_config.agentId << "command" << command.commandId
+                                     << "delivered again while running; acknowledged only";
         break;
     case SessionSimulator::Delivery::AlreadyDone:
-        qCInfo(lcAgent).noquote() << m_config.agentId << "command" << command.commandId
-                                  << "delivered again after it finished; result sent again";
+        qCInfo(lcSimAgent).noquote() << m_config.agentId << "command" << command.commandId
+                                     << "delivered again after it finished; result sent again";
         break;
     }
 }
@@ -398,7 +400,7 @@ void SimulatedAgent::handleUndecodable(const QString &message, const protocol::E
         const QString commandId = payload.optionalString(u"commandId"_s);
         if (type == "command"_L1 && envelope.ok() && payload.ok() && !commandId.isEmpty()) {
             const QString action = payload.optionalString(u"action"_s);
-            qCWarning(lcAgent).noquote() << u"%1 cannot run command %2 (%3): %4"_s.arg(
+            qCWarning(lcSimAgent).noquote() << u"%1 cannot run command %2 (%3): %4"_s.arg(
                 m_config.agentId, commandId, action, error.message);
             Q_EMIT commandReceived(commandId, action);
             sendNow(wire::Ack{commandId});
@@ -406,8 +408,8 @@ void SimulatedAgent::handleUndecodable(const QString &message, const protocol::E
             return;
         }
     }
-    qCWarning(lcAgent).noquote() << m_config.agentId
-                                 << "ignored an invalid frame from the server:" << error.message;
+    qCWarning(lcSimAgent).noquote() << m_config.agentId
+                                    << "ignored an invalid frame from the server:" << error.message;
 }
 
 } // namespace switchboard::agentsim
