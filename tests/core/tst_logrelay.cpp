@@ -509,8 +509,10 @@ private Q_SLOTS:
             << kSession << u"olga"_s << u"acme"_s << int(Role::Operator) << 101;
         QTest::newRow("admin of the org") << kSession << u"root"_s << u"acme"_s << int(Role::Admin) << 101;
         QTest::newRow("another user") << kSession << u"bob"_s << u"acme"_s << user << 403;
-        QTest::newRow("another org") << kSession << u"alice"_s << u"other"_s << user << 403;
-        QTest::newRow("admin of another org") << kSession << u"root"_s << u"ops"_s << int(Role::Admin) << 403;
+        QTest::newRow("another org") << kSession << u"alice"_s << u"other"_s << user << 404;
+        QTest::newRow("operator of another org")
+            << kSession << u"op"_s << u"other"_s << int(Role::Operator) << 404;
+        QTest::newRow("admin of another org") << kSession << u"root"_s << u"ops"_s << int(Role::Admin) << 101;
         QTest::newRow("service") << kSession << u"api"_s << u"acme"_s << int(Role::Service) << 403;
         QTest::newRow("unknown session") << u"nope"_s << u"alice"_s << u"acme"_s << user << 404;
         QTest::newRow("no session id") << QString() << u"alice"_s << u"acme"_s << user << 404;

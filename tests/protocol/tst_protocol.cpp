@@ -46,6 +46,7 @@ void TestProtocol::errorCodeNames_data()
     QTest::newRow("agent_unavailable") << ErrorCode::AgentUnavailable << u"agent_unavailable"_s;
     QTest::newRow("unavailable") << ErrorCode::Unavailable << u"unavailable"_s;
     QTest::newRow("internal") << ErrorCode::Internal << u"internal"_s;
+    QTest::newRow("rate_limited") << ErrorCode::RateLimited << u"rate_limited"_s;
 }
 
 void TestProtocol::errorCodeNames()
