@@ -70,7 +70,8 @@ private:
     void sendSnapshot(quint64 clientId);
     // After the snapshot: the replay a resume asked for, then the held deltas, then live.
     void replayMissed(quint64 clientId);
-    void releaseHeld(quint64 clientId, const QMap<QString, qint64> &replayedUpTo, QList<OutgoingMessage> first);
+    void releaseHeld(quint64 clientId, const QMap<QString, qint64> &replayedUpTo,
+                     QList<OutgoingMessage> first);
     void onResume(quint64 clientId, const QString &requestId, const protocol::admin::Resume &request);
     void reply(quint64 clientId, const QString &requestId, const QJsonObject &result);
     void fail(quint64 clientId, const QString &requestId, protocol::ErrorCode code, const QString &message);
