@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 
 using namespace Qt::StringLiterals;
 
@@ -378,6 +379,53 @@ QByteArray encodeOrgUpdated(const OrgInfo &org)
 QByteArray encodeCommandUpdated(const CommandInfo &command)
 {
     return delta("command.updated"_L1, "command"_L1, command.toJson());
+}
+
+QByteArray encodeMetrics(const Metrics &metrics)
+{
+    JsonWriter writer(192);
+    writer.beginObject();
+    writer.field("type"_L1, "metrics"_L1);
+    writer.timestampField("timestamp"_L1, metrics.timestamp);
+    writer.field("replica"_L1, metrics.replica);
+    writer.field("agentsConnected"_L1, metrics.agentsConnected);
+    writer.field("browserClients"_L1, metrics.browserClients);
+    writer.field("messagesIn"_L1, qint64(qMin(metrics.messagesIn, kMaxMetricsCounter)));
+    writer.field("messagesOut"_L1, qint64(qMin(metrics.messagesOut, kMaxMetricsCounter)));
+    writer.endObject();
+    return writer.take();
+}
+
+Decoded<Metrics> decodeMetrics(const QJsonObject &object)
+{
+    JsonReader reader(object);
+    Metrics metrics;
+    metrics.timestamp = reader.optionalTimestamp(u"timestamp"_s);
+    metrics.replica = reader.optionalString(u"replica"_s, {}, kMaxIdLength);
+    metrics.agentsConnected =
+        int(reader.requiredInt(u"agentsConnected"_s, 0, std::numeric_limits<int>::max()));
+    metrics.browserClients = int(reader.requiredInt(u"browserClients"_s, 0, std::numeric_limits<int>::max()));
+    metrics.messagesIn = quint64(reader.requiredInt(u"messagesIn"_s, 0, qint64(kMaxMetricsCounter)));
+    metrics.messagesOut = quint64(reader.requiredInt(u"messagesOut"_s, 0, qint64(kMaxMetricsCounter)));
+    if (!reader.ok())
+        return reader.error();
+    if (!metrics.timestamp.isValid())
+        return Error{ErrorCode::MissingField, u"timestamp is required"_s, u"timestamp"_s, {}};
+    return metrics;
+}
+
+Decoded<Metrics> decodeMetrics(QByteArrayView json)
+{
+    auto parsed = parseObject(json);
+    if (!parsed)
+        return parsed.error();
+    JsonReader reader(parsed.value());
+    const QString type = reader.requiredString(u"type"_s, 1, 64);
+    if (!reader.ok())
+        return reader.error();
+    if (type != "metrics"_L1)
+        return Error{ErrorCode::UnknownType, u"not a metrics message: "_s + type, u"type"_s, {}};
+    return decodeMetrics(parsed.value());
 }
 
 } // namespace switchboard::protocol::admin

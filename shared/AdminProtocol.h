@@ -90,4 +90,23 @@ QByteArray encodeAgentRemoved(const QString &agentId);       // {"type":"agent.r
 QByteArray encodeOrgUpdated(const OrgInfo &org);             // {"type":"org.updated","org":{...}}
 QByteArray encodeCommandUpdated(const CommandInfo &command); // {"type":"command.updated","command":{...}}
 
+// One replica's load, published every metrics interval. The message counters are totals since
+// the replica started (clients derive rates from two samples; a smaller total means a restart).
+// {"type":"metrics","timestamp","replica","agentsConnected","browserClients","messagesIn","messagesOut"}
+struct Metrics
+{
+    QDateTime timestamp;
+    QString replica;
+    int agentsConnected = 0;
+    int browserClients = 0; // sessions and cluster streams; consoles and log followers not counted
+    quint64 messagesIn = 0; // frames received from agents and from every client of the Hub
+    quint64 messagesOut = 0;
+};
+// Totals beyond this (2^53) would not survive a JSON number; encode clamps to it.
+inline constexpr quint64 kMaxMetricsCounter = (quint64(1) << 53);
+QByteArray encodeMetrics(const Metrics &metrics);
+Decoded<Metrics> decodeMetrics(QByteArrayView json);
+// The fields of an already parsed message whose type is "metrics".
+Decoded<Metrics> decodeMetrics(const QJsonObject &object);
+
 } // namespace switchboard::protocol::admin

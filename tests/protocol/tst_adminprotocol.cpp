@@ -65,6 +65,10 @@ private Q_SLOTS:
     void resumePositions_data();
     void resumePositions();
     void deltas();
+    void metricsRoundTrip_data();
+    void metricsRoundTrip();
+    void badMetrics_data();
+    void badMetrics();
 };
 
 void TestAdminProtocol::decodeRequests_data()
@@ -424,6 +428,74 @@ void TestAdminProtocol::deltas()
     QCOMPARE(
         canonical(encodeCommandUpdated(aCommand())),
         toJsonBytes(QJsonObject{{u"type"_s, u"command.updated"_s}, {u"command"_s, aCommand().toJson()}}));
+}
+
+void TestAdminProtocol::metricsRoundTrip_data()
+{
+    QTest::addColumn<Metrics>("metrics");
+    QTest::addColumn<QByteArray>("json");
+    QTest::newRow("idle") << Metrics{kNow, u"r1"_s, 0, 0, 0, 0}
+                          << R"({"type":"metrics","timestamp":"2025-12-04T10:00:00.000Z","replica":"r1",)"
+                             R"("agentsConnected":0,"browserClients":0,"messagesIn":0,"messagesOut":0})"_ba;
+    QTest::newRow("busy") << Metrics{kNow, u"eu-1"_s, 12, 340, 123456789012, 987654321098}
+                          << R"({"type":"metrics","timestamp":"2025-12-04T10:00:00.000Z","replica":"eu-1",)"
+                             R"("agentsConnected":12,"browserClients":340,"messagesIn":123456789012,)"
+                             R"("messagesOut":987654321098})"_ba;
+    QTest::newRow("largest exact counter")
+        << Metrics{kNow, u"r1"_s, 1, 1, kMaxMetricsCounter, kMaxMetricsCounter}
+        << R"({"type":"metrics","timestamp":"2025-12-04T10:00:00.000Z","replica":"r1",)"
+           R"("agentsConnected":1,"browserClients":1,"messagesIn":9007199254740992,)"
+           R"("messagesOut":9007199254740992})"_ba;
+}
+
+void TestAdminProtocol::metricsRoundTrip()
+{
+    QFETCH(Metrics, metrics);
+    QFETCH(QByteArray, json);
+    QCOMPARE(encodeMetrics(metrics), json);
+    const Decoded<Metrics> decoded = decodeMetrics(json);
+    QVERIFY2(decoded.ok(), why(decoded).constData());
+    QCOMPARE(decoded.value().timestamp, metrics.timestamp);
+    QCOMPARE(decoded.value().replica, metrics.replica);
+    QCOMPARE(decoded.value().agentsConnected, metrics.agentsConnected);
+    QCOMPARE(decoded.value().browserClients, metrics.browserClients);
+    QCOMPARE(decoded.value().messagesIn, metrics.messagesIn);
+    QCOMPARE(decoded.value().messagesOut, metrics.messagesOut);
+}
+
+void TestAdminProtocol::badMetrics_data()
+{
+    QTest::addColumn<QByteArray>("json");
+    QTest::addColumn<ErrorCode>("code");
+    QTest::addColumn<QString>("field");
+    const QByteArray rest = R"(,"agentsConnected":1,"browserClients":2,"messagesIn":3,"messagesOut":4})"_ba;
+    QTest::newRow("invalid json") << "{"_ba << ErrorCode::InvalidJson << QString();
+    QTest::newRow("other type") << R"({"type":"snapshot"})"_ba << ErrorCode::UnknownType << u"type"_s;
+    QTest::newRow("no timestamp") << R"({"type":"metrics")"_ba + rest << ErrorCode::MissingField
+                                  << u"timestamp"_s;
+    QTest::newRow("counter missing")
+        << R"({"type":"metrics","timestamp":"2025-12-04T10:00:00Z","agentsConnected":1,"browserClients":2,)"
+           R"("messagesIn":3})"_ba
+        << ErrorCode::MissingField << u"messagesOut"_s;
+    QTest::newRow("negative counter")
+        << R"({"type":"metrics","timestamp":"2025-12-04T10:00:00Z","agentsConnected":1,"browserClients":2,)"
+           R"("messagesIn":-3,"messagesOut":4})"_ba
+        << ErrorCode::InvalidValue << u"messagesIn"_s;
+    QTest::newRow("counter as text")
+        << R"({"type":"metrics","timestamp":"2025-12-04T10:00:00Z","agentsConnected":"1","browserClients":2,)"
+           R"("messagesIn":3,"messagesOut":4})"_ba
+        << ErrorCode::WrongType << u"agentsConnected"_s;
+}
+
+void TestAdminProtocol::badMetrics()
+{
+    QFETCH(QByteArray, json);
+    QFETCH(ErrorCode, code);
+    QFETCH(QString, field);
+    const Decoded<Metrics> decoded = decodeMetrics(json);
+    QVERIFY(!decoded.ok());
+    QCOMPARE(decoded.error().code, code);
+    QCOMPARE(decoded.error().field, field);
 }
 
 void TestAdminProtocol::snapshotWithEventPositions()
