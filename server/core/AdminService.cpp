@@ -89,6 +89,19 @@ void AdminService::publishOrg(const QString &orgId)
     deliver(orgId, OutgoingMessage::fromUtf8(protocol::admin::encodeOrgUpdated(org)));
 }
 
+void AdminService::publishMetrics(const protocol::admin::Metrics &metrics)
+{
+    std::optional<OutgoingMessage> message; // encoded only when somebody will get it
+    for (quint64 clientId : m_hub->clientsOfKind(ClientKind::Admin)) {
+        const BrowserClient *client = m_hub->client(clientId);
+        if (!client || client->context.role != Role::Admin || m_awaitingSnapshot.contains(clientId))
+            continue;
+        if (!message)
+            message = OutgoingMessage::fromUtf8(protocol::admin::encodeMetrics(metrics));
+        m_hub->send(clientId, *message);
+    }
+}
+
 void AdminService::clientJoined(quint64 clientId, const QUrlQuery &query)
 {
     Pending pending;

@@ -46,6 +46,11 @@ public:
     void publishCommand(const protocol::CommandInfo &command);
     void publishSessionEvent(const protocol::browser::SessionEvent &event);
     void publishOrg(const QString &orgId);
+    // The replica's load, encoded once, to role-admin clients only: the numbers span every org, and
+    // operators see their own org's counts in the snapshot and org.updated. A client still waiting
+    // for its snapshot skips this sample (the next one comes an interval later), so nothing
+    // overtakes the snapshot and nothing piles up behind it.
+    void publishMetrics(const protocol::admin::Metrics &metrics);
 
     static constexpr int kSnapshotCommandLimit = 200;
 

@@ -169,6 +169,7 @@ bool AgentHub::sendBytes(const AgentConnection &connection, const QByteArray &ut
     if (!connection.socket || connection.socket->state() != QAbstractSocket::ConnectedState)
         return false;
     connection.socket->sendTextMessage(QString::fromUtf8(utf8));
+    ++m_framesSent;
     return true;
 }
 
@@ -257,6 +258,7 @@ void AgentHub::onTextMessage(quint64 serial, const QString &agentId, const QStri
         return; // a replaced or dropped connection: whatever it still says is not heard
     if (!withinMessageRate(*connection))
         return;
+    ++m_framesReceived;
     protocol::Decoded<protocol::agent::AgentFrame> frame =
         protocol::agent::decodeAgentFrame(message.toUtf8());
     if (!frame) {

@@ -89,6 +89,11 @@ public:
     // Runs one stale sweep now (the timer calls it; tests may too).
     void sweepStaleAgents();
 
+    // Totals since start, for the metrics message: text frames taken from agents (within the
+    // rate limit, valid or not) and frames sent to them.
+    quint64 framesReceived() const { return m_framesReceived; }
+    quint64 framesSent() const { return m_framesSent; }
+
 Q_SIGNALS:
     void agentConnected(const protocol::AgentInfo &agent);
     // Status, capacity, activeSessions or lastHeartbeat changed (admin deltas).
@@ -143,6 +148,8 @@ private:
     QHash<QString, HeartbeatRecord> m_dirtyHeartbeats;
     QList<Closing> m_closing;
     LimitLog m_limitLog;
+    quint64 m_framesReceived = 0;
+    quint64 m_framesSent = 0;
 };
 
 } // namespace switchboard

@@ -124,8 +124,10 @@ quint64 Hub::addClient(QWebSocket *socket, ClientKind kind, const OrgContext &co
     connect(socket, &QWebSocket::textFrameReceived, this, seen);
     connect(socket, &QWebSocket::binaryFrameReceived, this, seen);
     connect(socket, &QWebSocket::textMessageReceived, this, [this, id](const QString &text) {
-        if (m_clients.contains(id) && withinMessageRate(id))
+        if (m_clients.contains(id) && withinMessageRate(id)) {
+            ++m_messagesReceived;
             Q_EMIT messageReceived(id, text.toUtf8());
+        }
     });
     connect(socket, &QWebSocket::binaryMessageReceived, this, [this, id](const QByteArray &) {
         if (m_clients.contains(id) && withinMessageRate(id))
@@ -219,6 +221,7 @@ bool Hub::send(quint64 clientId, const OutgoingMessage &message)
     it->bytesQueued += wireBytes(message.size(), qint64(it->socket->outgoingFrameSize()));
     it->unsentMessageEnds.push_back(it->bytesQueued);
     it->socket->sendTextMessage(message.text());
+    ++m_messagesSent;
 
     switch (checkBacklog(clientId)) {
     case Backlog::Fine:

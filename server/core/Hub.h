@@ -101,6 +101,11 @@ public:
     QString k8sNamespaceForOrg(const QString &orgId) const;
     const BrowserClient *client(quint64 clientId) const;
 
+    // Totals since start, for the metrics message: text messages handed to handlers (within the
+    // rate limit) and messages send() accepted.
+    quint64 messagesReceived() const { return m_messagesReceived; }
+    quint64 messagesSent() const { return m_messagesSent; }
+
     // Handlers report the outcome of each frame: a bad one is answered with an error (echoing its
     // requestId) and counted; maxBadFrames in a row close the socket with 1008.
     void reportBadFrame(quint64 clientId, const protocol::Error &error);
@@ -146,6 +151,8 @@ private:
     QTimer m_pingTimer;
     QList<Closing> m_closing; // closed by us, waiting for the peer or the abort deadline
     LimitLog m_limitLog;
+    quint64 m_messagesReceived = 0;
+    quint64 m_messagesSent = 0;
 };
 
 } // namespace switchboard

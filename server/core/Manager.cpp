@@ -144,6 +144,7 @@ void Manager::sendSessionsTo(quint64 clientId, std::function<void()> done)
 
 void Manager::broadcastMetrics()
 {
+    Q_EMIT metricsTick();
     for (const QString &orgId : m_hub->uniqueOrgs(ClientKind::Cluster)) {
         if (m_metricsInFlight.contains(orgId))
             continue;

@@ -1,7 +1,8 @@
 // Manager: the periodic broadcasts. Every sessions interval a sessions_update per org that has
 // sessions clients; every metrics interval a metrics_update per org that has cluster clients.
 // Each payload is encoded once per org (once per user for `user`-role clients, who see only their
-// own sessions), never once per client; orgs without clients cost nothing.
+// own sessions), never once per client; orgs without clients cost nothing. Each metrics round
+// also emits metricsTick for the replica-wide numbers of the admin stream.
 #pragma once
 
 #include "shared/BrowserProtocol.h"
@@ -45,6 +46,9 @@ Q_SIGNALS:
     // A round's messages went out; recipients = clients that accepted them.
     void sessionsBroadcast(const QString &orgId, int recipients);
     void metricsBroadcast(const QString &orgId, int recipients);
+    // Every metrics round, whether or not any org has cluster clients: the replica-wide numbers
+    // (admin stream `metrics`) are sampled on the same clock.
+    void metricsTick();
 
 private:
     static QList<protocol::SessionInfo> sessionsOfUser(const QList<protocol::SessionInfo> &sessions,

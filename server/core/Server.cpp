@@ -163,6 +163,17 @@ void Server::wire()
         m_admin->publishAgent(offline);
     });
     connect(m_ledger, &CommandLedger::commandUpdated, m_admin, &AdminService::publishCommand);
+    connect(m_manager, &Manager::metricsTick, m_admin, [this] {
+        protocol::admin::Metrics metrics;
+        metrics.timestamp = QDateTime::currentDateTimeUtc();
+        metrics.replica = m_settings.replicaName;
+        metrics.agentsConnected = int(m_agents->connectedAgents().size());
+        metrics.browserClients = int(m_hub->clientsOfKind(ClientKind::Sessions).size() +
+                                     m_hub->clientsOfKind(ClientKind::Cluster).size());
+        metrics.messagesIn = m_hub->messagesReceived() + m_agents->framesReceived();
+        metrics.messagesOut = m_hub->messagesSent() + m_agents->framesSent();
+        m_admin->publishMetrics(metrics);
+    });
     // Events reach clients only once recorded, with their seq (see EventJournal).
     connect(m_sessions, &SessionService::sessionEvent, m_journal, &EventJournal::append);
     connect(m_journal, &EventJournal::eventRecorded, m_notifier, &Notifier::notifySessionEvent);
