@@ -154,6 +154,12 @@ Decoded<AdminMessage> decodeAdminMessage(QByteArrayView json, const QDateTime &n
             return reader.error();
         return AdminMessage(std::move(resync));
     }
+    if (type == "metrics"_L1) {
+        auto metrics = admin::decodeMetrics(object);
+        if (!metrics)
+            return metrics.error();
+        return AdminMessage(std::move(metrics).value());
+    }
     if (type == "org.broadcast"_L1) {
         OrgBroadcastMessage broadcast;
         broadcast.orgId = reader.requiredString(u"orgId"_s);

@@ -3,6 +3,7 @@
 // which the shared library encodes for the server but has no client-side decoder for.
 #pragma once
 
+#include "shared/AdminProtocol.h"
 #include "shared/BrowserProtocol.h"
 #include "shared/Records.h"
 
@@ -68,7 +69,7 @@ struct OrgBroadcastMessage
 
 using AdminMessage =
     std::variant<Snapshot, AgentUpdated, AgentRemoved, OrgUpdated, CommandUpdated, SessionEventMessage,
-                 ReplyMessage, ErrorMessage, ResyncRequired, OrgBroadcastMessage>;
+                 ReplyMessage, ErrorMessage, ResyncRequired, OrgBroadcastMessage, protocol::admin::Metrics>;
 
 // Decodes one text frame of the admin stream. Unknown types are an UnknownType error so that a
 // newer server does not break an older console (the caller ignores them).

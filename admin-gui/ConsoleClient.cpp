@@ -336,6 +336,8 @@ void ConsoleClient::dispatch(AdminMessage &&message)
             m_seqs.insert(sessionEvent.orgId, sessionEvent.seq);
         }
         Q_EMIT sessionEventReceived(sessionEvent);
+    } else if (auto *metrics = std::get_if<protocol::admin::Metrics>(&message)) {
+        Q_EMIT metricsReceived(*metrics);
     } else if (auto *broadcast = std::get_if<OrgBroadcastMessage>(&message)) {
         Q_EMIT orgBroadcastReceived(broadcast->orgId, broadcast->data);
     } else if (auto *resync = std::get_if<ResyncRequired>(&message)) {

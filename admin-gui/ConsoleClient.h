@@ -122,6 +122,8 @@ Q_SIGNALS:
     void sessionEventReceived(const switchboard::protocol::browser::SessionEvent &event);
     void orgBroadcastReceived(const QString &orgId, const QJsonValue &data);
     void resyncRequired(const QString &orgId, const QString &epoch, qint64 seq);
+    // The server's load (role admin only), every metrics interval.
+    void metricsReceived(const switchboard::protocol::admin::Metrics &metrics);
     // An error frame without a pending request (e.g. the server refused a frame).
     void serverError(const switchboard::protocol::Error &error);
     // A frame that could not be decoded; the connection stays up.

@@ -95,9 +95,7 @@ MainWindow::MainWindow(ConsoleClient *client, ConsoleSettings *settings, QWidget
     updateConnectionState();
     updateCounts();
 
-    m_metricsTimer.setInterval(2000);
-    connect(&m_metricsTimer, &QTimer::timeout, this, &MainWindow::sampleMetrics);
-    m_metricsTimer.start();
+    connect(client, &ConsoleClient::metricsReceived, this, &MainWindow::showMetrics);
 
     resize(1280, 820);
     restoreGeometry(settings->windowGeometry());
@@ -238,11 +236,10 @@ void MainWindow::updateCounts()
                           .arg(m_models->orgs()->sessionCount()));
 }
 
-void MainWindow::sampleMetrics()
+void MainWindow::showMetrics(const admin::Metrics &metrics)
 {
-    m_metricsView->addSample(QDateTime::currentDateTime(), m_models->agents()->connectedCount(),
-                             m_models->orgs()->totalClients(),
-                             m_models->orgs()->sessionCount(SessionState::Running));
+    m_metricsView->addSample(metrics.timestamp.toLocalTime(), metrics.agentsConnected, metrics.browserClients,
+                             m_messageRate.add(metrics));
 }
 
 void MainWindow::showStatus(const QString &message)

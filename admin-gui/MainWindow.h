@@ -3,6 +3,7 @@
 #pragma once
 
 #include "Confirmation.h"
+#include "MetricsView.h"
 
 #include <QMainWindow>
 #include <QTimer>
@@ -20,7 +21,6 @@ class ConsoleModels;
 class ConsoleSettings;
 class EventLogView;
 class LogDock;
-class MetricsView;
 class OrgsView;
 class SendCommandDialog;
 
@@ -50,7 +50,8 @@ public:
     BroadcastDialog *openBroadcast(bool toOrg);
     LogDock *openLog(const QString &sessionId);
     void showConnectDialog();
-    void sampleMetrics();
+    // One `metrics` message of the server: a point of the chart, the rate from the previous one.
+    void showMetrics(const switchboard::protocol::admin::Metrics &metrics);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -73,7 +74,7 @@ private:
     MetricsView *m_metricsView;
     QLabel *m_connection;
     QLabel *m_counts;
-    QTimer m_metricsTimer;
+    MessageRate m_messageRate;
     ConfirmFunction m_confirm = messageBoxConfirmation();
     QAction *m_pauseAction = nullptr;
 };

@@ -668,16 +668,20 @@
             <translation>Browser-Clients</translation>
         </message>
         <message>
-            <source>Running sessions</source>
-            <translation>Laufende Sitzungen</translation>
+            <source>Messages per second</source>
+            <translation>Nachrichten pro Sekunde</translation>
         </message>
         <message>
-            <source>Messages per second are not published by the server yet.</source>
-            <translation>Nachrichten pro Sekunde werden vom Server noch nicht veröffentlicht.</translation>
+            <source>Waiting for the server's metrics (sent to administrators only).</source>
+            <translation>Warte auf die Metriken des Servers (nur für Administratoren).</translation>
         </message>
         <message>
-            <source>Now: %1 agents, %2 clients, %3 running sessions. Messages per second are not published by the server yet.</source>
-            <translation>Jetzt: %1 Agenten, %2 Clients, %3 laufende Sitzungen. Nachrichten pro Sekunde werden vom Server noch nicht veröffentlicht.</translation>
+            <source>Now: %1 agents, %2 browser clients, %3 messages per second.</source>
+            <translation>Jetzt: %1 Agenten, %2 Browser-Clients, %3 Nachrichten pro Sekunde.</translation>
+        </message>
+        <message>
+            <source>Now: %1 agents, %2 browser clients; messages per second from the next sample on.</source>
+            <translation>Jetzt: %1 Agenten, %2 Browser-Clients; Nachrichten pro Sekunde ab der nächsten Messung.</translation>
         </message>
     </context>
     <context>

@@ -668,16 +668,20 @@
             <translation>Clients navigateur</translation>
         </message>
         <message>
-            <source>Running sessions</source>
-            <translation>Sessions en cours</translation>
+            <source>Messages per second</source>
+            <translation>Messages par seconde</translation>
         </message>
         <message>
-            <source>Messages per second are not published by the server yet.</source>
-            <translation>Les messages par seconde ne sont pas encore publiés par le serveur.</translation>
+            <source>Waiting for the server's metrics (sent to administrators only).</source>
+            <translation>En attente des métriques du serveur (envoyées aux administrateurs uniquement).</translation>
         </message>
         <message>
-            <source>Now: %1 agents, %2 clients, %3 running sessions. Messages per second are not published by the server yet.</source>
-            <translation>Maintenant : %1 agents, %2 clients, %3 sessions en cours. Les messages par seconde ne sont pas encore publiés par le serveur.</translation>
+            <source>Now: %1 agents, %2 browser clients, %3 messages per second.</source>
+            <translation>Maintenant : %1 agents, %2 clients navigateur, %3 messages par seconde.</translation>
+        </message>
+        <message>
+            <source>Now: %1 agents, %2 browser clients; messages per second from the next sample on.</source>
+            <translation>Maintenant : %1 agents, %2 clients navigateur ; messages par seconde à partir de la prochaine mesure.</translation>
         </message>
     </context>
     <context>

@@ -26,6 +26,8 @@
 #include <QTableView>
 #include <QTest>
 #include <QToolButton>
+#include <QWebSocket>
+#include <QWebSocketServer>
 
 using namespace Qt::StringLiterals;
 using namespace switchboard;
@@ -257,6 +259,60 @@ private Q_SLOTS:
         }
         QVERIFY(file.open(QIODevice::ReadOnly));
         QVERIFY(!file.readAll().contains("secret-two"));
+    }
+
+    // The server's `metrics` frames reach the chart: agents and clients as sent, messages per
+    // second from the totals of consecutive samples; no rate from a first sample or across a
+    // restart (totals going down, another replica).
+    void metricsReachTheChart_data()
+    {
+        QTest::addColumn<QList<admin::Metrics>>("samples");
+        QTest::addColumn<QList<double>>("rates");
+        const QDateTime t0(QDate(2025, 12, 4), QTime(10, 0), Qt::UTC);
+        const auto at = [&](int seconds, quint64 in, quint64 out, const QString &replica = u"r1"_s) {
+            return admin::Metrics{t0.addSecs(seconds), replica, 3, 7, in, out};
+        };
+        QTest::newRow("first sample") << QList<admin::Metrics>{at(0, 100, 200)} << QList<double>{};
+        QTest::newRow("steady") << QList<admin::Metrics>{at(0, 100, 200), at(2, 150, 250), at(4, 150, 250)}
+                                << QList<double>{50.0, 0.0};
+        QTest::newRow("server restarted")
+            << QList<admin::Metrics>{at(0, 1000, 2000), at(5, 10, 20), at(10, 30, 50)} << QList<double>{10.0};
+        QTest::newRow("only one total went down")
+            << QList<admin::Metrics>{at(0, 1000, 2000), at(5, 1010, 20), at(10, 1030, 50)}
+            << QList<double>{10.0};
+        QTest::newRow("another replica")
+            << QList<admin::Metrics>{at(0, 100, 100), at(1, 500, 500, u"r2"_s), at(2, 501, 501, u"r2"_s)}
+            << QList<double>{2.0};
+    }
+
+    void metricsReachTheChart()
+    {
+        QFETCH(QList<admin::Metrics>, samples);
+        QFETCH(QList<double>, rates);
+        QWebSocketServer fake(u"fake"_s, QWebSocketServer::NonSecureMode);
+        QVERIFY(fake.listen(QHostAddress::LocalHost, 0));
+        QWebSocket *peer = nullptr;
+        connect(&fake, &QWebSocketServer::newConnection, this, [&] {
+            peer = fake.nextPendingConnection();
+            peer->sendTextMessage(u"{\"type\":\"snapshot\",\"agents\":[],\"orgs\":[],\"commands\":[]}"_s);
+        });
+        QTemporaryDir dir;
+        ConsoleSettings settings(dir.filePath(u"console.ini"_s));
+        ConsoleClient client;
+        MainWindow window(&client, &settings);
+        client.connectToServer(QUrl(u"http://127.0.0.1:%1"_s.arg(fake.serverPort())), u"t"_s);
+        QTRY_COMPARE_WITH_TIMEOUT(client.state(), ConsoleClient::State::Connected, 5000);
+        QVERIFY(peer);
+        for (const admin::Metrics &sample : std::as_const(samples))
+            peer->sendTextMessage(QString::fromUtf8(admin::encodeMetrics(sample)));
+        MetricsView *view = window.metricsView();
+        QTRY_COMPARE_WITH_TIMEOUT(view->sampleCount(), int(samples.size()), 5000);
+        const QList<QPointF> points = view->ratePoints();
+        QCOMPARE(points.size(), rates.size());
+        for (qsizetype i = 0; i < rates.size(); ++i)
+            QCOMPARE(points.at(i).y(), rates.at(i));
+        QVERIFY(view->summary().contains(u"3 agents, 7 browser clients"_s));
+        delete peer;
     }
 };
 
