@@ -63,6 +63,12 @@ private Q_SLOTS:
         QVERIFY(error);
         QCOMPARE(std::get<ErrorMessage>(error.value()).error.code, ErrorCode::Forbidden);
         QCOMPARE(std::get<ErrorMessage>(error.value()).error.requestId, u"r2"_s);
+
+        auto metrics = decodeAdminMessage(
+            admin::encodeMetrics(admin::Metrics{now(), u"sb-0"_s, 4, 9, 1000, 2000}), now());
+        QVERIFY(metrics);
+        QCOMPARE(std::get<admin::Metrics>(metrics.value()).browserClients, 9);
+        QCOMPARE(std::get<admin::Metrics>(metrics.value()).messagesOut, quint64(2000));
     }
 
     void resumeFields()
@@ -106,6 +112,10 @@ private Q_SLOTS:
             << QByteArray(R"({"type":"reply","ok":true})") << int(ErrorCode::MissingField);
         QTest::newRow("event without sessionId")
             << QByteArray(R"({"type":"session.active","userId":"u"})") << int(ErrorCode::MissingField);
+        QTest::newRow("metrics with a negative total")
+            << QByteArray(
+                   R"({"type":"metrics","timestamp":"2025-12-04T10:00:00Z","agentsConnected":1,"browserClients":1,"messagesIn":-1,"messagesOut":0})")
+            << int(ErrorCode::InvalidValue);
     }
 
     void hostileFrames()
