@@ -35,10 +35,26 @@ void applyLogLevel(switchboard::LogLevel level)
                        "%{if-warning}WARN %{endif}%{if-critical}ERROR%{endif} %{category}: %{message}"_s);
 }
 
+// Qt's default event dispatcher on Linux is glib's, whose socket-notifier bookkeeping is a linear
+// list: every enable/disable (a QTcpSocket toggles its write notifier for each message it sends)
+// scans every registered socket, so a broadcast costs O(connections²) and thousands of clients
+// stall the accept loop (docs/BENCHMARKS.md, finding 1). Qt's plain UNIX dispatcher (poll()) has
+// O(1) notifier changes. It must be chosen before QCoreApplication exists: Qt reads QT_NO_GLIB
+// (any non-empty value) when it creates the main thread's dispatcher. SWITCHBOARD_EVENT_DISPATCHER=glib
+// keeps glib, e.g. for a plugin that needs a glib main loop; an explicit QT_NO_GLIB is left alone.
+void chooseEventDispatcher()
+{
+    if (qEnvironmentVariable("SWITCHBOARD_EVENT_DISPATCHER") == "glib"_L1)
+        return;
+    if (qEnvironmentVariableIsEmpty("QT_NO_GLIB"))
+        qputenv("QT_NO_GLIB", "1");
+}
+
 } // namespace
 
 int main(int argc, char *argv[])
 {
+    chooseEventDispatcher();
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(u"switchboard-server"_s);
     QCoreApplication::setApplicationVersion(u"0.1.0"_s);

@@ -59,6 +59,14 @@ QString kindName(ClientKind kind)
     return {};
 }
 
+// Removes `id` from an ascending list of ids.
+void removeSorted(QList<quint64> &ids, quint64 id)
+{
+    const auto it = std::lower_bound(ids.begin(), ids.end(), id);
+    if (it != ids.end() && *it == id)
+        ids.erase(it);
+}
+
 } // namespace
 
 OutgoingMessage OutgoingMessage::fromUtf8(const QByteArray &utf8)
@@ -108,18 +116,25 @@ quint64 Hub::addClient(QWebSocket *socket, ClientKind kind, const OrgContext &co
     client.kind = kind;
     client.context = context;
     client.socket = socket;
+    client.socketState = socket->state();
     client.lastSeenMs = m_clock.elapsed();
     client.messageRate = TokenBucket::perSecond(m_config.maxMessagesPerSecond);
     // Whatever is still buffered (the handshake answer) counts as written before our messages.
     client.bytesQueued = socket->bytesToWrite();
     m_clients.insert(id, client);
-    m_clientsByOrg[context.orgId].insert(id);
+    m_clientsByOrg[context.orgId].append(id);
+    m_clientsByKind[std::size_t(kind)].append(id);
 
     const auto seen = [this, id] {
         const auto it = m_clients.find(id);
         if (it != m_clients.end())
             it->lastSeenMs = m_clock.elapsed();
     };
+    connect(socket, &QWebSocket::stateChanged, this, [this, id](QAbstractSocket::SocketState state) {
+        const auto it = m_clients.find(id);
+        if (it != m_clients.end())
+            it->socketState = state;
+    });
     connect(socket, &QWebSocket::pong, this, seen);
     connect(socket, &QWebSocket::textFrameReceived, this, seen);
     connect(socket, &QWebSocket::binaryFrameReceived, this, seen);
@@ -216,7 +231,7 @@ Hub::Backlog Hub::checkBacklog(quint64 clientId)
 bool Hub::send(quint64 clientId, const OutgoingMessage &message)
 {
     const auto it = m_clients.find(clientId);
-    if (it == m_clients.end() || !it->socket || it->socket->state() != QAbstractSocket::ConnectedState)
+    if (it == m_clients.end() || !it->socket || it->socketState != QAbstractSocket::ConnectedState)
         return false;
     it->bytesQueued += wireBytes(message.size(), qint64(it->socket->outgoingFrameSize()));
     it->unsentMessageEnds.push_back(it->bytesQueued);
@@ -255,8 +270,18 @@ int Hub::broadcast(const OutgoingMessage &message)
 
 int Hub::broadcastToOrg(const QString &orgId, const OutgoingMessage &message, std::optional<ClientKind> kind)
 {
+    const auto org = m_clientsByOrg.constFind(orgId);
+    if (org == m_clientsByOrg.cend())
+        return 0;
+    // A shared copy: a client dropped during the loop detaches the index, not this list.
+    const QList<quint64> ids = *org;
     int delivered = 0;
-    for (quint64 id : clientsByOrg(orgId, kind)) {
+    for (quint64 id : ids) {
+        if (kind) {
+            const auto it = m_clients.constFind(id);
+            if (it == m_clients.cend() || it->kind != *kind)
+                continue;
+        }
         if (send(id, message))
             ++delivered;
     }
@@ -275,27 +300,23 @@ int Hub::clientCount(const QString &orgId) const
 
 QList<quint64> Hub::clientsByOrg(const QString &orgId, std::optional<ClientKind> kind) const
 {
-    QList<quint64> ids;
     const auto org = m_clientsByOrg.constFind(orgId);
     if (org == m_clientsByOrg.cend())
-        return ids;
+        return {};
+    if (!kind)
+        return *org;
+    QList<quint64> ids;
     for (quint64 id : *org) {
-        if (!kind || m_clients.value(id).kind == *kind)
+        const auto it = m_clients.constFind(id);
+        if (it != m_clients.cend() && it->kind == *kind)
             ids.append(id);
     }
-    std::sort(ids.begin(), ids.end());
     return ids;
 }
 
 QList<quint64> Hub::clientsOfKind(ClientKind kind) const
 {
-    QList<quint64> ids;
-    for (const BrowserClient &client : m_clients) {
-        if (client.kind == kind)
-            ids.append(client.id);
-    }
-    std::sort(ids.begin(), ids.end());
-    return ids;
+    return m_clientsByKind[std::size_t(kind)];
 }
 
 QStringList Hub::uniqueOrgs(std::optional<ClientKind> kind) const
@@ -303,7 +324,10 @@ QStringList Hub::uniqueOrgs(std::optional<ClientKind> kind) const
     QStringList orgs;
     for (auto it = m_clientsByOrg.cbegin(); it != m_clientsByOrg.cend(); ++it) {
         const bool any = std::any_of(it->cbegin(), it->cend(), [this, &kind](quint64 id) {
-            return !kind || m_clients.value(id).kind == *kind;
+            if (!kind)
+                return true;
+            const auto client = m_clients.constFind(id);
+            return client != m_clients.cend() && client->kind == *kind;
         });
         if (any)
             orgs.append(it.key());
@@ -316,10 +340,13 @@ QString Hub::k8sNamespaceForOrg(const QString &orgId) const
 {
     // Every client of an org carries the org's namespace; the oldest one answers, so the answer
     // does not change while it stays connected.
-    for (quint64 id : clientsByOrg(orgId)) {
-        const QString ns = m_clients.value(id).context.k8sNamespace;
-        if (!ns.isEmpty())
-            return ns;
+    const auto org = m_clientsByOrg.constFind(orgId);
+    if (org == m_clientsByOrg.cend())
+        return {};
+    for (quint64 id : *org) {
+        const auto client = m_clients.constFind(id);
+        if (client != m_clients.cend() && !client->context.k8sNamespace.isEmpty())
+            return client->context.k8sNamespace;
     }
     return {};
 }
@@ -444,11 +471,12 @@ void Hub::removeClient(quint64 clientId)
     const auto it = m_clients.find(clientId);
     if (it == m_clients.end())
         return;
-    const BrowserClient client = *it;
+    const BrowserClient client = std::move(*it);
     m_clients.erase(it);
+    removeSorted(m_clientsByKind[std::size_t(client.kind)], clientId);
     const auto org = m_clientsByOrg.find(client.context.orgId);
     if (org != m_clientsByOrg.end()) {
-        org->remove(clientId);
+        removeSorted(*org, clientId);
         if (org->isEmpty())
             m_clientsByOrg.erase(org);
     }

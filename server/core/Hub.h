@@ -11,10 +11,10 @@
 #include <QHash>
 #include <QObject>
 #include <QPointer>
-#include <QSet>
 #include <QTimer>
 #include <QWebSocket>
 
+#include <array>
 #include <chrono>
 #include <deque>
 #include <optional>
@@ -42,6 +42,8 @@ struct BrowserClient
     ClientKind kind = ClientKind::Sessions;
     OrgContext context; // from the verified token only
     QPointer<QWebSocket> socket;
+    // Kept from QWebSocket::stateChanged: send() checks it for every message of every broadcast.
+    QAbstractSocket::SocketState socketState = QAbstractSocket::UnconnectedState;
     qint64 lastSeenMs = 0;
     int consecutiveBadFrames = 0;
     TokenBucket messageRate; // messages from the client
@@ -147,7 +149,10 @@ private:
     QElapsedTimer m_clock;
     quint64 m_nextId = 1;
     QHash<quint64, BrowserClient> m_clients;
-    QHash<QString, QSet<quint64>> m_clientsByOrg;
+    // Ids only grow, so appending keeps these lists sorted (oldest first) without sorting; a
+    // broadcast takes a shared copy of one of them instead of building and sorting a new list.
+    QHash<QString, QList<quint64>> m_clientsByOrg;
+    std::array<QList<quint64>, 4> m_clientsByKind; // indexed by ClientKind
     QTimer m_pingTimer;
     QList<Closing> m_closing; // closed by us, waiting for the peer or the abort deadline
     LimitLog m_limitLog;
