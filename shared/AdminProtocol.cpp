@@ -380,4 +380,15 @@ QByteArray encodeCommandUpdated(const CommandInfo &command)
     return delta("command.updated"_L1, "command"_L1, command.toJson());
 }
 
+QByteArray encodeClusterStatus(bool redisAvailable, const QDateTime &now)
+{
+    JsonWriter writer(96);
+    writer.beginObject();
+    writer.field("type"_L1, "cluster.status"_L1);
+    writer.field("redis"_L1, redisAvailable ? "ok"_L1 : "unavailable"_L1);
+    writer.timestampField("timestamp"_L1, now);
+    writer.endObject();
+    return writer.take();
+}
+
 } // namespace switchboard::protocol::admin

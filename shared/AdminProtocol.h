@@ -89,5 +89,8 @@ QByteArray encodeAgentUpdated(const AgentInfo &agent);       // {"type":"agent.u
 QByteArray encodeAgentRemoved(const QString &agentId);       // {"type":"agent.removed","agentId"}
 QByteArray encodeOrgUpdated(const OrgInfo &org);             // {"type":"org.updated","org":{...}}
 QByteArray encodeCommandUpdated(const CommandInfo &command); // {"type":"command.updated","command":{...}}
+// {"type":"cluster.status","redis":"ok"|"unavailable","timestamp"}: this replica's view of the
+// cluster bus changed (only in cluster mode; PROTOCOL.md).
+QByteArray encodeClusterStatus(bool redisAvailable, const QDateTime &now);
 
 } // namespace switchboard::protocol::admin

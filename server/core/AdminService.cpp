@@ -322,6 +322,9 @@ void AdminService::sendSnapshot(quint64 clientId)
                      m_hub->send(clientId, protocol::admin::encodeSnapshot(agents, orgList, commandList,
                                                                            QDateTime::currentDateTimeUtc(),
                                                                            parts->events));
+                     if (m_redisAvailable)
+                         m_hub->send(clientId, protocol::admin::encodeClusterStatus(
+                                                   *m_redisAvailable, QDateTime::currentDateTimeUtc()));
                      const auto pending = m_awaitingSnapshot.find(clientId);
                      if (pending == m_awaitingSnapshot.end())
                          return;
@@ -509,6 +512,45 @@ void AdminService::onCommandCancel(quint64 clientId, const QString &requestId,
                  });
 }
 
+void AdminService::deliverRemoteDelta(const QString &orgId, const QJsonObject &delta)
+{
+    const QString type = delta.value("type"_L1).toString();
+    if (type == "agent.updated"_L1) {
+        Decoded<protocol::AgentInfo> agent =
+            protocol::AgentInfo::fromJson(delta.value("agent"_L1).toObject());
+        if (agent && agent.value().orgId == orgId) {
+            publishAgent(agent.value());
+            return;
+        }
+    } else if (type == "command.updated"_L1) {
+        Decoded<protocol::CommandInfo> command =
+            protocol::CommandInfo::fromJson(delta.value("command"_L1).toObject());
+        if (command && command.value().orgId == orgId) {
+            publishCommand(command.value());
+            return;
+        }
+    } else if (type == "agent.removed"_L1) {
+        const QString agentId = delta.value("agentId"_L1).toString();
+        if (!agentId.isEmpty() && agentId.size() <= 256) {
+            publishAgentRemoved(agentId, orgId);
+            return;
+        }
+    }
+    qCDebug(lcAdmin) << "dropped an unreadable admin delta from another replica:" << type.left(64);
+}
+
+void AdminService::publishClusterStatus(bool redisAvailable)
+{
+    m_redisAvailable = redisAvailable;
+    const OutgoingMessage message = OutgoingMessage::fromUtf8(
+        protocol::admin::encodeClusterStatus(redisAvailable, QDateTime::currentDateTimeUtc()));
+    for (quint64 clientId : m_hub->clientsOfKind(ClientKind::Admin)) {
+        // One waiting for its snapshot gets the state right after it.
+        if (!m_awaitingSnapshot.contains(clientId))
+            m_hub->send(clientId, message);
+    }
+}
+
 void AdminService::onOrgBroadcast(quint64 clientId, const QString &requestId,
                                   const protocol::admin::OrgBroadcast &request)
 {
@@ -517,6 +559,7 @@ void AdminService::onOrgBroadcast(quint64 clientId, const QString &requestId,
     const OutgoingMessage message = OutgoingMessage::fromUtf8(
         protocol::browser::encodeOrgBroadcast(request.orgId, request.data, QDateTime::currentDateTimeUtc()));
     const int delivered = m_hub->broadcastToOrg(request.orgId, message, ClientKind::Sessions);
+    Q_EMIT orgBroadcastSent(request.orgId, request.data);
     reply(clientId, requestId, {{"delivered"_L1, delivered}});
 }
 

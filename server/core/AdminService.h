@@ -47,7 +47,20 @@ public:
     void publishSessionEvent(const protocol::browser::SessionEvent &event);
     void publishOrg(const QString &orgId);
 
+    // Cluster mode. A delta another replica published (an agent.updated, agent.removed or
+    // command.updated message as its admins got it): decoded again here, since it comes from
+    // Redis, and delivered to the local admins in scope. Anything else is dropped.
+    void deliverRemoteDelta(const QString &orgId, const QJsonObject &delta);
+    // Tells every admin client that this replica's cluster bus went down or came back
+    // (cluster.status); new admin clients get the current state after their snapshot.
+    void publishClusterStatus(bool redisAvailable);
+
     static constexpr int kSnapshotCommandLimit = 200;
+
+Q_SIGNALS:
+    // An org.broadcast was delivered to this replica's clients of the org (the cluster bus
+    // forwards it to the other replicas).
+    void orgBroadcastSent(const QString &orgId, const QJsonValue &data);
 
 private:
     struct HeldDelta
@@ -70,7 +83,8 @@ private:
     void sendSnapshot(quint64 clientId);
     // After the snapshot: the replay a resume asked for, then the held deltas, then live.
     void replayMissed(quint64 clientId);
-    void releaseHeld(quint64 clientId, const QMap<QString, qint64> &replayedUpTo, QList<OutgoingMessage> first);
+    void releaseHeld(quint64 clientId, const QMap<QString, qint64> &replayedUpTo,
+                     QList<OutgoingMessage> first);
     void onResume(quint64 clientId, const QString &requestId, const protocol::admin::Resume &request);
     void reply(quint64 clientId, const QString &requestId, const QJsonObject &result);
     void fail(quint64 clientId, const QString &requestId, protocol::ErrorCode code, const QString &message);
@@ -101,6 +115,7 @@ private:
     CommandLedger *m_ledger;
     SessionService *m_sessions;
     EventJournal *m_journal = nullptr;
+    std::optional<bool> m_redisAvailable; // cluster mode only: the last cluster.status
     QHash<quint64, Pending> m_awaitingSnapshot;
 };
 
