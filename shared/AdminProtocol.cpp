@@ -334,7 +334,7 @@ QString formatResumePositions(const QMap<QString, qint64> &since)
 
 QByteArray encodeSnapshot(const QList<AgentInfo> &agents, const QList<OrgInfo> &orgs,
                           const QList<CommandInfo> &commands, const QDateTime &now,
-                          const EventPosition &events)
+                          const EventPosition &events, bool partial)
 {
     JsonWriter writer(256 + agents.size() * 512 + orgs.size() * 64 + commands.size() * 512);
     writer.beginObject();
@@ -351,6 +351,8 @@ QByteArray encodeSnapshot(const QList<AgentInfo> &agents, const QList<OrgInfo> &
             seqs.insert(it.key(), it.value());
         writer.field("seqs"_L1, seqs);
     }
+    if (partial)
+        writer.field("partial"_L1, true);
     writer.endObject();
     return writer.take();
 }

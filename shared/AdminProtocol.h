@@ -81,10 +81,12 @@ struct EventPosition
     QString epoch;              // empty: the snapshot carries no event position
     QMap<QString, qint64> seqs; // orgId -> latest seq
 };
-// {"type":"snapshot","timestamp","agents":[...],"orgs":[...],"commands":[...],"epoch"?,"seqs"?:{...}}
+// {"type":"snapshot","timestamp","agents":[...],"orgs":[...],"commands":[...],"epoch"?,"seqs"?:{...},
+//  "partial"?:true} - partial: cluster mode, Redis could not be asked; agents of other replicas
+// may show as offline.
 QByteArray encodeSnapshot(const QList<AgentInfo> &agents, const QList<OrgInfo> &orgs,
                           const QList<CommandInfo> &commands, const QDateTime &now,
-                          const EventPosition &events = {});
+                          const EventPosition &events = {}, bool partial = false);
 QByteArray encodeAgentUpdated(const AgentInfo &agent);       // {"type":"agent.updated","agent":{...}}
 QByteArray encodeAgentRemoved(const QString &agentId);       // {"type":"agent.removed","agentId"}
 QByteArray encodeOrgUpdated(const OrgInfo &org);             // {"type":"org.updated","org":{...}}

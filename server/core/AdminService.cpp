@@ -236,13 +236,7 @@ void AdminService::sendSnapshot(quint64 clientId)
         return;
     const QString scope = client->context.role == Role::Admin ? QString() : client->context.orgId;
 
-    struct Parts
-    {
-        QList<protocol::AgentInfo> agents;
-        QList<protocol::OrgInfo> orgs;
-        protocol::admin::EventPosition events;
-    };
-    auto parts = std::make_shared<Parts>();
+    auto parts = std::make_shared<SnapshotParts>();
     if (m_journal) {
         whenFinished(this, m_journal->cursors(scope.isEmpty() ? QStringList{} : QStringList{scope}),
                      [parts](Decoded<EventCursors> cursors) {
@@ -267,73 +261,97 @@ void AdminService::sendSnapshot(quint64 clientId)
     });
     whenFinished(this, m_store->recentCommands(scope, kSnapshotCommandLimit),
                  [this, clientId, scope, parts](Decoded<QList<protocol::CommandInfo>> commands) {
-                     const BrowserClient *current = m_hub->client(clientId);
-                     if (!current)
+                     if (!m_presence) {
+                         composeSnapshot(clientId, scope, parts, commands, nullptr);
                          return;
-                     // Agents: the live view of connected agents wins over the stored row; an agent not
-                     // connected here is offline whatever the row says.
-                     QHash<QString, protocol::AgentInfo> live;
-                     for (const protocol::AgentInfo &agent : m_agents->connectedAgentInfos(scope))
-                         live.insert(agent.agentId, agent);
-                     QList<protocol::AgentInfo> agents;
-                     for (protocol::AgentInfo agent : parts->agents) {
-                         if (const auto it = live.constFind(agent.agentId); it != live.constEnd()) {
-                             agents.append(*it);
-                             live.remove(agent.agentId);
-                         } else {
-                             agent.status = protocol::AgentStatus::Offline;
-                             agent.replica.clear();
-                             agents.append(agent);
-                         }
                      }
-                     for (const protocol::AgentInfo &agent : std::as_const(live))
-                         agents.append(agent);
-
-                     QHash<QString, protocol::OrgInfo> orgs;
-                     for (const protocol::OrgInfo &org : std::as_const(parts->orgs)) {
-                         if (scope.isEmpty() || org.orgId == scope)
-                             orgs.insert(org.orgId, org);
-                     }
-                     for (const QString &orgId : m_hub->uniqueOrgs()) {
-                         if (!scope.isEmpty() && orgId != scope)
-                             continue;
-                         auto &org = orgs[orgId];
-                         org.orgId = orgId;
-                         if (org.name.isEmpty())
-                             org.name = orgId;
-                     }
-                     QList<protocol::OrgInfo> orgList;
-                     for (protocol::OrgInfo org : std::as_const(orgs)) {
-                         org.clients = m_hub->clientCount(org.orgId);
-                         orgList.append(org);
-                     }
-                     std::sort(orgList.begin(), orgList.end(),
-                               [](const auto &a, const auto &b) { return a.orgId < b.orgId; });
-
-                     // Every org of the snapshot has a position; one without events is at 0.
-                     if (!parts->events.epoch.isEmpty()) {
-                         for (const protocol::OrgInfo &org : std::as_const(orgList))
-                             parts->events.seqs.insert(org.orgId, parts->events.seqs.value(org.orgId, 0));
-                     }
-                     const QList<protocol::CommandInfo> commandList =
-                         commands ? commands.value() : QList<protocol::CommandInfo>{};
-                     if (!commands)
-                         qCWarning(lcAdmin) << "snapshot without commands:" << commands.error().message;
-                     m_hub->send(clientId, protocol::admin::encodeSnapshot(agents, orgList, commandList,
-                                                                           QDateTime::currentDateTimeUtc(),
-                                                                           parts->events));
-                     if (m_redisAvailable)
-                         m_hub->send(clientId, protocol::admin::encodeClusterStatus(
-                                                   *m_redisAvailable, QDateTime::currentDateTimeUtc()));
-                     const auto pending = m_awaitingSnapshot.find(clientId);
-                     if (pending == m_awaitingSnapshot.end())
-                         return;
-                     pending->snapshotSent = true;
-                     if (pending->resume)
-                         replayMissed(clientId);
-                     else
-                         releaseHeld(clientId, {}, {});
+                     // Cluster mode: agents connected to other replicas count as connected too.
+                     onFinished(m_presence->connectedAgents(), this,
+                                [this, clientId, scope, parts,
+                                 commands](const ClusterPresence::AgentDirectory &directory) {
+                                    composeSnapshot(clientId, scope, parts, commands, &directory);
+                                });
                  });
+}
+
+void AdminService::composeSnapshot(quint64 clientId, const QString &scope,
+                                   const std::shared_ptr<SnapshotParts> &parts,
+                                   const Decoded<QList<protocol::CommandInfo>> &commands,
+                                   const ClusterPresence::AgentDirectory *directory)
+{
+    const BrowserClient *current = m_hub->client(clientId);
+    if (!current)
+        return;
+    // Agents: the live view of connected agents wins over the stored row; an agent not
+    // connected here is offline whatever the row says, unless presence says another
+    // live replica holds it (then its stored row, written by that replica, is shown).
+    QHash<QString, protocol::AgentInfo> live;
+    for (const protocol::AgentInfo &agent : m_agents->connectedAgentInfos(scope))
+        live.insert(agent.agentId, agent);
+    QList<protocol::AgentInfo> agents;
+    for (protocol::AgentInfo agent : parts->agents) {
+        if (const auto it = live.constFind(agent.agentId); it != live.constEnd()) {
+            agents.append(*it);
+            live.remove(agent.agentId);
+        } else if (const QString remote =
+                       directory ? directory->replicaByAgent.value(agent.agentId) : QString();
+                   !remote.isEmpty()) {
+            agent.replica = remote;
+            if (agent.status == protocol::AgentStatus::Offline)
+                agent.status = protocol::AgentStatus::Online;
+            agents.append(agent);
+        } else {
+            agent.status = protocol::AgentStatus::Offline;
+            agent.replica.clear();
+            agents.append(agent);
+        }
+    }
+    for (const protocol::AgentInfo &agent : std::as_const(live))
+        agents.append(agent);
+
+    QHash<QString, protocol::OrgInfo> orgs;
+    for (const protocol::OrgInfo &org : std::as_const(parts->orgs)) {
+        if (scope.isEmpty() || org.orgId == scope)
+            orgs.insert(org.orgId, org);
+    }
+    for (const QString &orgId : m_hub->uniqueOrgs()) {
+        if (!scope.isEmpty() && orgId != scope)
+            continue;
+        auto &org = orgs[orgId];
+        org.orgId = orgId;
+        if (org.name.isEmpty())
+            org.name = orgId;
+    }
+    QList<protocol::OrgInfo> orgList;
+    for (protocol::OrgInfo org : std::as_const(orgs)) {
+        org.clients = m_hub->clientCount(org.orgId);
+        orgList.append(org);
+    }
+    std::sort(orgList.begin(), orgList.end(), [](const auto &a, const auto &b) { return a.orgId < b.orgId; });
+
+    // Every org of the snapshot has a position; one without events is at 0.
+    if (!parts->events.epoch.isEmpty()) {
+        for (const protocol::OrgInfo &org : std::as_const(orgList))
+            parts->events.seqs.insert(org.orgId, parts->events.seqs.value(org.orgId, 0));
+    }
+    const QList<protocol::CommandInfo> commandList =
+        commands ? commands.value() : QList<protocol::CommandInfo>{};
+    if (!commands)
+        qCWarning(lcAdmin) << "snapshot without commands:" << commands.error().message;
+    m_hub->send(clientId,
+                protocol::admin::encodeSnapshot(agents, orgList, commandList, QDateTime::currentDateTimeUtc(),
+                                                parts->events, directory && !directory->complete));
+    if (m_redisAvailable)
+        m_hub->send(clientId,
+                    protocol::admin::encodeClusterStatus(*m_redisAvailable, QDateTime::currentDateTimeUtc()));
+    const auto pending = m_awaitingSnapshot.find(clientId);
+    if (pending == m_awaitingSnapshot.end())
+        return;
+    pending->snapshotSent = true;
+    if (pending->resume)
+        replayMissed(clientId);
+    else
+        releaseHeld(clientId, {}, {});
 }
 
 void AdminService::reply(quint64 clientId, const QString &requestId, const QJsonObject &result)
@@ -510,6 +528,11 @@ void AdminService::onCommandCancel(quint64 clientId, const QString &requestId,
                              reply(clientId, requestId, {{"command"_L1, cancelled.value().toJson()}});
                          });
                  });
+}
+
+void AdminService::setPresence(ClusterPresence *presence)
+{
+    m_presence = presence;
 }
 
 void AdminService::deliverRemoteDelta(const QString &orgId, const QJsonObject &delta)

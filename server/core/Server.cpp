@@ -216,6 +216,7 @@ void Server::createCluster()
     busConfig.replica = m_settings.replicaName;
     m_bus = new ClusterBus(m_redis, m_subscriber, busConfig, this);
     m_ledger->setRouter(m_router);
+    m_admin->setPresence(m_presence);
     wireCluster();
 }
 

@@ -109,6 +109,8 @@ private:
             replica.dataDir = std::make_unique<QTemporaryDir>();
         replica.process = std::make_unique<QProcess>();
         replica.process->setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        // A crashed or timed-out test must not leave replicas behind.
+        replica.process->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
         replica.process->start(
             QStringLiteral(SWITCHBOARD_SERVER_BINARY),
             QStringList{u"--listen"_s, u"127.0.0.1:%1"_s.arg(replica.port), u"--log-level"_s, u"warning"_s,
@@ -277,6 +279,20 @@ private Q_SLOTS:
     {
         auto agent = connectAgent(a(), u"ag-1"_s);
         QVERIFY(agent);
+        QTRY_COMPARE_WITH_TIMEOUT(podOf(u"ag-1"_s), a().name, kLong);
+        {
+            // The snapshot of another replica shows the agent connected, on A.
+            auto adminC = openAdmin(c());
+            QVERIFY(adminC);
+            const QJsonObject snapshot = adminC->ofType(u"snapshot"_s).first();
+            QVERIFY(!snapshot.contains(u"partial"_s));
+            QJsonObject listed;
+            for (const QJsonValue &entry : snapshot.value(u"agents"_s).toArray())
+                if (entry[u"agentId"_s].toString() == u"ag-1"_s)
+                    listed = entry.toObject();
+            QCOMPARE(listed.value(u"status"_s).toString(), u"online"_s);
+            QCOMPARE(listed.value(u"replica"_s).toString(), a().name);
+        }
         JsonSocket browser;
         QVERIFY(browser.open(c().ws(u"/api/v1/ws/sessions"_s, m_userToken), 10000));
         std::array<JsonSocket, 3> outsiders;
