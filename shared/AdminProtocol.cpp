@@ -335,7 +335,7 @@ QString formatResumePositions(const QMap<QString, qint64> &since)
 
 QByteArray encodeSnapshot(const QList<AgentInfo> &agents, const QList<OrgInfo> &orgs,
                           const QList<CommandInfo> &commands, const QDateTime &now,
-                          const EventPosition &events)
+                          const EventPosition &events, bool partial)
 {
     JsonWriter writer(256 + agents.size() * 512 + orgs.size() * 64 + commands.size() * 512);
     writer.beginObject();
@@ -352,6 +352,8 @@ QByteArray encodeSnapshot(const QList<AgentInfo> &agents, const QList<OrgInfo> &
             seqs.insert(it.key(), it.value());
         writer.field("seqs"_L1, seqs);
     }
+    if (partial)
+        writer.field("partial"_L1, true);
     writer.endObject();
     return writer.take();
 }
@@ -392,6 +394,17 @@ QByteArray encodeMetrics(const Metrics &metrics)
     writer.field("browserClients"_L1, metrics.browserClients);
     writer.field("messagesIn"_L1, qint64(qMin(metrics.messagesIn, kMaxMetricsCounter)));
     writer.field("messagesOut"_L1, qint64(qMin(metrics.messagesOut, kMaxMetricsCounter)));
+    writer.endObject();
+    return writer.take();
+}
+
+QByteArray encodeClusterStatus(bool redisAvailable, const QDateTime &now)
+{
+    JsonWriter writer(96);
+    writer.beginObject();
+    writer.field("type"_L1, "cluster.status"_L1);
+    writer.field("redis"_L1, redisAvailable ? "ok"_L1 : "unavailable"_L1);
+    writer.timestampField("timestamp"_L1, now);
     writer.endObject();
     return writer.take();
 }

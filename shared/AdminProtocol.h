@@ -81,14 +81,19 @@ struct EventPosition
     QString epoch;              // empty: the snapshot carries no event position
     QMap<QString, qint64> seqs; // orgId -> latest seq
 };
-// {"type":"snapshot","timestamp","agents":[...],"orgs":[...],"commands":[...],"epoch"?,"seqs"?:{...}}
+// {"type":"snapshot","timestamp","agents":[...],"orgs":[...],"commands":[...],"epoch"?,"seqs"?:{...},
+//  "partial"?:true} - partial: cluster mode, Redis could not be asked; agents of other replicas
+// may show as offline.
 QByteArray encodeSnapshot(const QList<AgentInfo> &agents, const QList<OrgInfo> &orgs,
                           const QList<CommandInfo> &commands, const QDateTime &now,
-                          const EventPosition &events = {});
+                          const EventPosition &events = {}, bool partial = false);
 QByteArray encodeAgentUpdated(const AgentInfo &agent);       // {"type":"agent.updated","agent":{...}}
 QByteArray encodeAgentRemoved(const QString &agentId);       // {"type":"agent.removed","agentId"}
 QByteArray encodeOrgUpdated(const OrgInfo &org);             // {"type":"org.updated","org":{...}}
 QByteArray encodeCommandUpdated(const CommandInfo &command); // {"type":"command.updated","command":{...}}
+// {"type":"cluster.status","redis":"ok"|"unavailable","timestamp"}: this replica's view of the
+// cluster bus changed (only in cluster mode; PROTOCOL.md).
+QByteArray encodeClusterStatus(bool redisAvailable, const QDateTime &now);
 
 // One replica's load, published every metrics interval. The message counters are totals since
 // the replica started (clients derive rates from two samples; a smaller total means a restart).

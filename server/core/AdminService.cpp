@@ -249,13 +249,7 @@ void AdminService::sendSnapshot(quint64 clientId)
         return;
     const QString scope = client->context.role == Role::Admin ? QString() : client->context.orgId;
 
-    struct Parts
-    {
-        QList<protocol::AgentInfo> agents;
-        QList<protocol::OrgInfo> orgs;
-        protocol::admin::EventPosition events;
-    };
-    auto parts = std::make_shared<Parts>();
+    auto parts = std::make_shared<SnapshotParts>();
     if (m_journal) {
         whenFinished(this, m_journal->cursors(scope.isEmpty() ? QStringList{} : QStringList{scope}),
                      [parts](Decoded<EventCursors> cursors) {
@@ -280,70 +274,97 @@ void AdminService::sendSnapshot(quint64 clientId)
     });
     whenFinished(this, m_store->recentCommands(scope, kSnapshotCommandLimit),
                  [this, clientId, scope, parts](Decoded<QList<protocol::CommandInfo>> commands) {
-                     const BrowserClient *current = m_hub->client(clientId);
-                     if (!current)
+                     if (!m_presence) {
+                         composeSnapshot(clientId, scope, parts, commands, nullptr);
                          return;
-                     // Agents: the live view of connected agents wins over the stored row; an agent not
-                     // connected here is offline whatever the row says.
-                     QHash<QString, protocol::AgentInfo> live;
-                     for (const protocol::AgentInfo &agent : m_agents->connectedAgentInfos(scope))
-                         live.insert(agent.agentId, agent);
-                     QList<protocol::AgentInfo> agents;
-                     for (protocol::AgentInfo agent : parts->agents) {
-                         if (const auto it = live.constFind(agent.agentId); it != live.constEnd()) {
-                             agents.append(*it);
-                             live.remove(agent.agentId);
-                         } else {
-                             agent.status = protocol::AgentStatus::Offline;
-                             agent.replica.clear();
-                             agents.append(agent);
-                         }
                      }
-                     for (const protocol::AgentInfo &agent : std::as_const(live))
-                         agents.append(agent);
-
-                     QHash<QString, protocol::OrgInfo> orgs;
-                     for (const protocol::OrgInfo &org : std::as_const(parts->orgs)) {
-                         if (scope.isEmpty() || org.orgId == scope)
-                             orgs.insert(org.orgId, org);
-                     }
-                     for (const QString &orgId : m_hub->uniqueOrgs()) {
-                         if (!scope.isEmpty() && orgId != scope)
-                             continue;
-                         auto &org = orgs[orgId];
-                         org.orgId = orgId;
-                         if (org.name.isEmpty())
-                             org.name = orgId;
-                     }
-                     QList<protocol::OrgInfo> orgList;
-                     for (protocol::OrgInfo org : std::as_const(orgs)) {
-                         org.clients = m_hub->clientCount(org.orgId);
-                         orgList.append(org);
-                     }
-                     std::sort(orgList.begin(), orgList.end(),
-                               [](const auto &a, const auto &b) { return a.orgId < b.orgId; });
-
-                     // Every org of the snapshot has a position; one without events is at 0.
-                     if (!parts->events.epoch.isEmpty()) {
-                         for (const protocol::OrgInfo &org : std::as_const(orgList))
-                             parts->events.seqs.insert(org.orgId, parts->events.seqs.value(org.orgId, 0));
-                     }
-                     const QList<protocol::CommandInfo> commandList =
-                         commands ? commands.value() : QList<protocol::CommandInfo>{};
-                     if (!commands)
-                         qCWarning(lcAdmin) << "snapshot without commands:" << commands.error().message;
-                     m_hub->send(clientId, protocol::admin::encodeSnapshot(agents, orgList, commandList,
-                                                                           QDateTime::currentDateTimeUtc(),
-                                                                           parts->events));
-                     const auto pending = m_awaitingSnapshot.find(clientId);
-                     if (pending == m_awaitingSnapshot.end())
-                         return;
-                     pending->snapshotSent = true;
-                     if (pending->resume)
-                         replayMissed(clientId);
-                     else
-                         releaseHeld(clientId, {}, {});
+                     // Cluster mode: agents connected to other replicas count as connected too.
+                     onFinished(m_presence->connectedAgents(), this,
+                                [this, clientId, scope, parts,
+                                 commands](const ClusterPresence::AgentDirectory &directory) {
+                                    composeSnapshot(clientId, scope, parts, commands, &directory);
+                                });
                  });
+}
+
+void AdminService::composeSnapshot(quint64 clientId, const QString &scope,
+                                   const std::shared_ptr<SnapshotParts> &parts,
+                                   const Decoded<QList<protocol::CommandInfo>> &commands,
+                                   const ClusterPresence::AgentDirectory *directory)
+{
+    const BrowserClient *current = m_hub->client(clientId);
+    if (!current)
+        return;
+    // Agents: the live view of connected agents wins over the stored row; an agent not
+    // connected here is offline whatever the row says, unless presence says another
+    // live replica holds it (then its stored row, written by that replica, is shown).
+    QHash<QString, protocol::AgentInfo> live;
+    for (const protocol::AgentInfo &agent : m_agents->connectedAgentInfos(scope))
+        live.insert(agent.agentId, agent);
+    QList<protocol::AgentInfo> agents;
+    for (protocol::AgentInfo agent : parts->agents) {
+        if (const auto it = live.constFind(agent.agentId); it != live.constEnd()) {
+            agents.append(*it);
+            live.remove(agent.agentId);
+        } else if (const QString remote =
+                       directory ? directory->replicaByAgent.value(agent.agentId) : QString();
+                   !remote.isEmpty()) {
+            agent.replica = remote;
+            if (agent.status == protocol::AgentStatus::Offline)
+                agent.status = protocol::AgentStatus::Online;
+            agents.append(agent);
+        } else {
+            agent.status = protocol::AgentStatus::Offline;
+            agent.replica.clear();
+            agents.append(agent);
+        }
+    }
+    for (const protocol::AgentInfo &agent : std::as_const(live))
+        agents.append(agent);
+
+    QHash<QString, protocol::OrgInfo> orgs;
+    for (const protocol::OrgInfo &org : std::as_const(parts->orgs)) {
+        if (scope.isEmpty() || org.orgId == scope)
+            orgs.insert(org.orgId, org);
+    }
+    for (const QString &orgId : m_hub->uniqueOrgs()) {
+        if (!scope.isEmpty() && orgId != scope)
+            continue;
+        auto &org = orgs[orgId];
+        org.orgId = orgId;
+        if (org.name.isEmpty())
+            org.name = orgId;
+    }
+    QList<protocol::OrgInfo> orgList;
+    for (protocol::OrgInfo org : std::as_const(orgs)) {
+        org.clients = m_hub->clientCount(org.orgId);
+        orgList.append(org);
+    }
+    std::sort(orgList.begin(), orgList.end(), [](const auto &a, const auto &b) { return a.orgId < b.orgId; });
+
+    // Every org of the snapshot has a position; one without events is at 0.
+    if (!parts->events.epoch.isEmpty()) {
+        for (const protocol::OrgInfo &org : std::as_const(orgList))
+            parts->events.seqs.insert(org.orgId, parts->events.seqs.value(org.orgId, 0));
+    }
+    const QList<protocol::CommandInfo> commandList =
+        commands ? commands.value() : QList<protocol::CommandInfo>{};
+    if (!commands)
+        qCWarning(lcAdmin) << "snapshot without commands:" << commands.error().message;
+    m_hub->send(clientId,
+                protocol::admin::encodeSnapshot(agents, orgList, commandList, QDateTime::currentDateTimeUtc(),
+                                                parts->events, directory && !directory->complete));
+    if (m_redisAvailable)
+        m_hub->send(clientId,
+                    protocol::admin::encodeClusterStatus(*m_redisAvailable, QDateTime::currentDateTimeUtc()));
+    const auto pending = m_awaitingSnapshot.find(clientId);
+    if (pending == m_awaitingSnapshot.end())
+        return;
+    pending->snapshotSent = true;
+    if (pending->resume)
+        replayMissed(clientId);
+    else
+        releaseHeld(clientId, {}, {});
 }
 
 void AdminService::reply(quint64 clientId, const QString &requestId, const QJsonObject &result)
@@ -522,6 +543,50 @@ void AdminService::onCommandCancel(quint64 clientId, const QString &requestId,
                  });
 }
 
+void AdminService::setPresence(ClusterPresence *presence)
+{
+    m_presence = presence;
+}
+
+void AdminService::deliverRemoteDelta(const QString &orgId, const QJsonObject &delta)
+{
+    const QString type = delta.value("type"_L1).toString();
+    if (type == "agent.updated"_L1) {
+        Decoded<protocol::AgentInfo> agent =
+            protocol::AgentInfo::fromJson(delta.value("agent"_L1).toObject());
+        if (agent && agent.value().orgId == orgId) {
+            publishAgent(agent.value());
+            return;
+        }
+    } else if (type == "command.updated"_L1) {
+        Decoded<protocol::CommandInfo> command =
+            protocol::CommandInfo::fromJson(delta.value("command"_L1).toObject());
+        if (command && command.value().orgId == orgId) {
+            publishCommand(command.value());
+            return;
+        }
+    } else if (type == "agent.removed"_L1) {
+        const QString agentId = delta.value("agentId"_L1).toString();
+        if (!agentId.isEmpty() && agentId.size() <= 256) {
+            publishAgentRemoved(agentId, orgId);
+            return;
+        }
+    }
+    qCDebug(lcAdmin) << "dropped an unreadable admin delta from another replica:" << type.left(64);
+}
+
+void AdminService::publishClusterStatus(bool redisAvailable)
+{
+    m_redisAvailable = redisAvailable;
+    const OutgoingMessage message = OutgoingMessage::fromUtf8(
+        protocol::admin::encodeClusterStatus(redisAvailable, QDateTime::currentDateTimeUtc()));
+    for (quint64 clientId : m_hub->clientsOfKind(ClientKind::Admin)) {
+        // One waiting for its snapshot gets the state right after it.
+        if (!m_awaitingSnapshot.contains(clientId))
+            m_hub->send(clientId, message);
+    }
+}
+
 void AdminService::onOrgBroadcast(quint64 clientId, const QString &requestId,
                                   const protocol::admin::OrgBroadcast &request)
 {
@@ -530,6 +595,7 @@ void AdminService::onOrgBroadcast(quint64 clientId, const QString &requestId,
     const OutgoingMessage message = OutgoingMessage::fromUtf8(
         protocol::browser::encodeOrgBroadcast(request.orgId, request.data, QDateTime::currentDateTimeUtc()));
     const int delivered = m_hub->broadcastToOrg(request.orgId, message, ClientKind::Sessions);
+    Q_EMIT orgBroadcastSent(request.orgId, request.data);
     reply(clientId, requestId, {{"delivered"_L1, delivered}});
 }
 

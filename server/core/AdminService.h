@@ -7,13 +7,16 @@
 // events it missed, then the live deltas.
 #pragma once
 
+#include "cluster/ClusterPresence.h"
 #include "core/Hub.h"
 #include "shared/AdminProtocol.h"
 
 #include <QHash>
 #include <QObject>
+#include <QPointer>
 #include <QUrlQuery>
 
+#include <memory>
 #include <optional>
 
 namespace switchboard {
@@ -34,6 +37,9 @@ public:
     // Where session event positions come from (snapshot epoch/seqs, resume); without it
     // snapshots carry none and resume requests are answered `unavailable`.
     void setEventJournal(EventJournal *journal) { m_journal = journal; }
+    // Cluster mode: snapshots show agents connected to other replicas as connected, and are
+    // marked partial when Redis cannot be asked. Not owned.
+    void setPresence(ClusterPresence *presence);
 
     // An admin client joined (already added to the Hub with ClientKind::Admin); `query` may ask
     // for a resume (epoch, since).
@@ -52,7 +58,20 @@ public:
     // overtakes the snapshot and nothing piles up behind it.
     void publishMetrics(const protocol::admin::Metrics &metrics);
 
+    // Cluster mode. A delta another replica published (an agent.updated, agent.removed or
+    // command.updated message as its admins got it): decoded again here, since it comes from
+    // Redis, and delivered to the local admins in scope. Anything else is dropped.
+    void deliverRemoteDelta(const QString &orgId, const QJsonObject &delta);
+    // Tells every admin client that this replica's cluster bus went down or came back
+    // (cluster.status); new admin clients get the current state after their snapshot.
+    void publishClusterStatus(bool redisAvailable);
+
     static constexpr int kSnapshotCommandLimit = 200;
+
+Q_SIGNALS:
+    // An org.broadcast was delivered to this replica's clients of the org (the cluster bus
+    // forwards it to the other replicas).
+    void orgBroadcastSent(const QString &orgId, const QJsonValue &data);
 
 private:
     struct HeldDelta
@@ -72,7 +91,16 @@ private:
     bool inScope(const BrowserClient &client, const QString &orgId) const;
     void deliver(const QString &orgId, const OutgoingMessage &message, bool isAgentState = false,
                  qint64 seq = 0);
+    struct SnapshotParts
+    {
+        QList<protocol::AgentInfo> agents;
+        QList<protocol::OrgInfo> orgs;
+        protocol::admin::EventPosition events;
+    };
     void sendSnapshot(quint64 clientId);
+    void composeSnapshot(quint64 clientId, const QString &scope, const std::shared_ptr<SnapshotParts> &parts,
+                         const protocol::Decoded<QList<protocol::CommandInfo>> &commands,
+                         const ClusterPresence::AgentDirectory *directory);
     // After the snapshot: the replay a resume asked for, then the held deltas, then live.
     void replayMissed(quint64 clientId);
     void releaseHeld(quint64 clientId, const QMap<QString, qint64> &replayedUpTo,
@@ -107,6 +135,8 @@ private:
     CommandLedger *m_ledger;
     SessionService *m_sessions;
     EventJournal *m_journal = nullptr;
+    QPointer<ClusterPresence> m_presence;
+    std::optional<bool> m_redisAvailable; // cluster mode only: the last cluster.status
     QHash<quint64, Pending> m_awaitingSnapshot;
 };
 

@@ -414,6 +414,15 @@ void AgentHub::abortOverdueClosings(qint64 now)
     }
 }
 
+void AgentHub::closeClaimedElsewhere(const QString &agentId, const QString &replica)
+{
+    if (!m_connections.contains(agentId))
+        return;
+    qCInfo(lcAgentHub) << "agent" << agentId << "has a newer connection on replica" << replica
+                       << "; closing the one here";
+    dropAgents({agentId}, kCloseReplaced, u"replaced by a newer connection"_s, AgentStatus::Offline);
+}
+
 void AgentHub::dropAgents(const QStringList &agentIds, QWebSocketProtocol::CloseCode code,
                           const QString &reason, protocol::AgentStatus finalStatus)
 {

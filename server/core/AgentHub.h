@@ -82,6 +82,10 @@ public:
     // agent loses its connection (4003 "agent rejected") and goes offline.
     void setApprovalStatus(const QString &agentId, protocol::ApprovalStatus status);
 
+    // Another replica holds a newer connection of this agent (ClusterPresence found it registered
+    // there): ours is stale and is closed with 4000, like a connection replaced on this replica.
+    void closeClaimedElsewhere(const QString &agentId, const QString &replica);
+
     // Shutdown: closes every agent socket with 1001 "going away", flushes coalesced heartbeats and
     // marks the agents offline. The future finishes when storage has the writes.
     QFuture<protocol::Decoded<int>> shutdown();

@@ -1,5 +1,6 @@
 #include "core/CommandLedger.h"
 
+#include "cluster/CommandRouter.h"
 #include "config/Settings.h"
 #include "core/AgentHub.h"
 #include "core/Continuation.h"
@@ -97,6 +98,11 @@ CommandLedger::CommandLedger(Store *store, AgentHub *agents, const Config &confi
             });
 }
 
+void CommandLedger::setRouter(CommandRouter *router)
+{
+    m_router = router;
+}
+
 QString CommandLedger::newCommandId()
 {
     return u"cmd-"_s + QString::number(QRandomGenerator::system()->generate64(), 16).rightJustified(16, u'0');
@@ -149,6 +155,24 @@ void CommandLedger::deliver(const CommandInfo &command)
 
 bool CommandLedger::send(const CommandInfo &command)
 {
+    if (!m_router || m_agents->isAgentConnected(command.agentId))
+        return sendLocal(command);
+    if (m_cancelling.contains(command.commandId)) {
+        qCInfo(lcCommands) << "command" << command.commandId << "is being cancelled; not sent";
+        return true;
+    }
+    const std::optional<protocol::agent::Action> action = protocol::agent::actionFromName(command.action);
+    if (!action) {
+        qCWarning(lcCommands) << "command" << command.commandId << "has an unknown action" << command.action
+                              << "and cannot be delivered";
+        return false;
+    }
+    route(command, *action);
+    return true;
+}
+
+bool CommandLedger::sendLocal(const CommandInfo &command)
+{
     if (m_cancelling.contains(command.commandId)) {
         qCInfo(lcCommands) << "command" << command.commandId << "is being cancelled; not sent";
         return true; // not a reason to stop delivering the agent's other commands
@@ -164,6 +188,25 @@ bool CommandLedger::send(const CommandInfo &command)
     // Queued right after the frame: whatever the agent answers is written after this.
     advance(command.agentId, command.commandId, CommandStatus::Sent, {}, {}, true);
     return true;
+}
+
+void CommandLedger::route(const CommandInfo &command, Action action)
+{
+    const QString agentId = command.agentId;
+    const QString commandId = command.commandId;
+    onFinished(m_router->deliver(agentId, {commandId, action, command.payload}), this,
+               [this, agentId, commandId](const RouteResult &result) {
+                   if (!result.delivered()) {
+                       qCInfo(lcCommands)
+                           << "command" << commandId << "for agent" << agentId
+                           << "not delivered through the cluster (" << routeStatusName(result.status)
+                           << result.error << "); it stays as it is until the agent connects";
+                       return;
+                   }
+                   // The agent may already have acknowledged it on the other replica: the
+                   // monotonic status update keeps the later state.
+                   advance(agentId, commandId, CommandStatus::Sent, {}, {}, true);
+               });
 }
 
 void CommandLedger::deliverPending(const protocol::AgentInfo &agent)
@@ -185,7 +228,8 @@ void CommandLedger::deliverPending(const protocol::AgentInfo &agent)
                    qCInfo(lcCommands)
                        << "delivering" << commands.value().size() << "waiting commands to agent" << agentId;
                    for (const CommandInfo &command : commands.value()) {
-                       if (!send(command)) {
+                       // Local only: this runs where the agent just connected.
+                       if (!sendLocal(command)) {
                            qCInfo(lcCommands)
                                << "agent" << agentId << "left during delivery; the rest stays pending";
                            return;
@@ -340,6 +384,8 @@ void CommandLedger::handleOverdue(const OverdueCommand &overdue, const QDateTime
                 CommandStatus::Sent);
         return;
     }
+    // Every replica's sweep reads the same overdue commands from the shared database: only the
+    // one holding the agent resends (routing from all of them would multiply the resends).
     if (!m_agents->isAgentConnected(command.agentId))
         return; // sent again when the agent connects (deliverPending)
     qCInfo(lcCommands) << "command" << command.commandId << "not acknowledged; sending it again (attempt"

@@ -10,6 +10,7 @@
 #include <QFuture>
 #include <QHash>
 #include <QObject>
+#include <QPointer>
 #include <QSet>
 #include <QTimer>
 
@@ -18,6 +19,7 @@
 namespace switchboard {
 
 class AgentHub;
+class CommandRouter;
 class Store;
 struct Delivery;
 struct OverdueCommand;
@@ -70,6 +72,11 @@ public:
     // its status, an unknown id NotFound. Emits commandUpdated and commandFinished on success.
     QFuture<protocol::Decoded<protocol::CommandInfo>> cancel(const QString &commandId);
 
+    // Cluster mode: a command for an agent that is not connected here is routed to the replica
+    // holding it, and becomes sent only when that replica confirms the delivery (anything else
+    // leaves it pending). Not owned; null = single node.
+    void setRouter(CommandRouter *router);
+
     // Runs one deadline sweep now (the timer calls it; tests may too). At most one runs at a time.
     void sweepOverdue();
     const Config &config() const { return m_config; }
@@ -83,8 +90,13 @@ Q_SIGNALS:
 
 private:
     void deliverPending(const protocol::AgentInfo &agent);
-    // Sends the command frame and, if it went out, records the delivery (pending -> sent).
+    // Sends the command frame to the agent if it is connected here, else routes it (cluster mode),
+    // and records the delivery (pending -> sent) once it happened. False if it could not go out
+    // here and there is no router.
     bool send(const protocol::CommandInfo &command);
+    // The local half of send(): false if the agent is not connected here.
+    bool sendLocal(const protocol::CommandInfo &command);
+    void route(const protocol::CommandInfo &command, protocol::agent::Action action);
     void advance(const QString &agentId, const QString &commandId, protocol::CommandStatus to,
                  const QString &error, const QJsonObject &result, bool countAttempt = false,
                  std::optional<protocol::CommandStatus> onlyFrom = std::nullopt);
@@ -93,6 +105,7 @@ private:
 
     Store *m_store;
     AgentHub *m_agents;
+    QPointer<CommandRouter> m_router;
     Config m_config;
     QTimer m_sweepTimer;
     bool m_sweeping = false;

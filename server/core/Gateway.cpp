@@ -96,12 +96,19 @@ void Gateway::handleHttpRequest(const HttpRequest &request, HttpResponder respon
 
 void Gateway::readiness(HttpResponder responder)
 {
-    whenFinished(this, m_services.store->ping(), [responder](Decoded<bool> ping) mutable {
+    const RedisState redis = m_redis;
+    whenFinished(this, m_services.store->ping(), [responder, redis](Decoded<bool> ping) mutable {
+        QJsonObject body;
+        if (redis != RedisState::NotConfigured)
+            body.insert("redis"_L1, redis == RedisState::Ok ? u"ok"_s : u"unavailable"_s);
         if (ping && ping.value()) {
-            responder.respond(200, jsonBody({{"status"_L1, u"ready"_s}, {"database"_L1, u"ok"_s}}));
+            body.insert("status"_L1, u"ready"_s);
+            body.insert("database"_L1, u"ok"_s);
+            responder.respond(200, jsonBody(body));
         } else {
-            const QString why = ping ? u"unreachable"_s : ping.error().message;
-            responder.respond(503, jsonBody({{"status"_L1, u"unavailable"_s}, {"database"_L1, why}}));
+            body.insert("status"_L1, u"unavailable"_s);
+            body.insert("database"_L1, ping ? u"unreachable"_s : ping.error().message);
+            responder.respond(503, jsonBody(body));
         }
     });
 }

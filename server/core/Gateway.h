@@ -44,6 +44,9 @@ public:
 
     // Set while shutting down: new upgrades are refused with 503.
     void setDraining(bool draining) { m_draining = draining; }
+    // Cluster mode: /readyz reports "redis":"ok"|"unavailable". A replica without Redis keeps
+    // serving its own connections, so this is a detail, not a reason to answer 503.
+    void setRedisAvailable(bool available) { m_redis = available ? RedisState::Ok : RedisState::Unavailable; }
 
     void handleHttpRequest(const HttpRequest &request, HttpResponder responder) override;
     void handleUpgradeRequest(const HttpRequest &request, UpgradeDecision decision) override;
@@ -59,6 +62,8 @@ private:
 
     Services m_services;
     bool m_draining = false;
+    enum class RedisState { NotConfigured, Ok, Unavailable };
+    RedisState m_redis = RedisState::NotConfigured;
 };
 
 } // namespace switchboard

@@ -1,6 +1,16 @@
 #include "core/Server.h"
 #include "core/Continuation.h"
 
+#include "cluster/ClusterBus.h"
+#include "cluster/ClusterPresence.h"
+#include "cluster/CommandRouter.h"
+#include "redis/RedisConnection.h"
+#include "redis/RedisSubscriber.h"
+#include "redis/RedisUrl.h"
+#include "shared/AdminProtocol.h"
+
+#include <QJsonDocument>
+
 #include "core/AdminService.h"
 #include "core/AgentHub.h"
 #include "core/AgentRegistrar.h"
@@ -109,6 +119,8 @@ Server::Server(const Settings &settings, QObject *parent)
 
     m_front = new HttpFront(m_gateway.get(), httpLimitsFrom(m_settings.limits), this);
     wire();
+    if (!m_settings.redisUrl.isEmpty())
+        createCluster();
 }
 
 Server::~Server()
@@ -117,6 +129,12 @@ Server::~Server()
     // nothing ever calls into a component that is already gone.
     delete m_front;
     m_gateway.reset();
+    // The cluster parts call into the ledger, the hub and the admin service: they go first.
+    delete m_bus;
+    delete m_router;
+    delete m_presence;
+    delete m_subscriber;
+    delete m_redis;
     delete m_logs;
     delete m_registrar;
     delete m_admin;
@@ -188,6 +206,101 @@ void Server::wire()
             });
 }
 
+void Server::createCluster()
+{
+    QString why;
+    const std::optional<RedisUrl> url = RedisUrl::parse(m_settings.redisUrl, &why);
+    if (!url) {
+        // Settings validated it already; a bad URL here is a programming error, not an outage.
+        qCCritical(lcServer) << "invalid Redis URL:" << why << "- running as a single node";
+        return;
+    }
+    m_redis = new RedisConnection(*url, {}, this);
+    m_subscriber = new RedisSubscriber(*url, {}, this);
+    ClusterPresence::Config presenceConfig;
+    presenceConfig.replica = m_settings.replicaName;
+    m_presence = new ClusterPresence(m_redis, presenceConfig, this);
+    CommandRouter::Config routerConfig;
+    routerConfig.replica = m_settings.replicaName;
+    m_router = new CommandRouter(m_redis, m_subscriber, m_presence, routerConfig, this);
+    ClusterBus::Config busConfig;
+    busConfig.replica = m_settings.replicaName;
+    m_bus = new ClusterBus(m_redis, m_subscriber, busConfig, this);
+    m_ledger->setRouter(m_router);
+    m_admin->setPresence(m_presence);
+    wireCluster();
+}
+
+void Server::wireCluster()
+{
+    m_router->setLocalDelivery([this](const QString &agentId, const protocol::agent::Command &command) {
+        return m_agents->sendCommandToAgent(agentId, command);
+    });
+
+    connect(m_agents, &AgentHub::agentConnected, m_presence,
+            [this](const protocol::AgentInfo &agent) { m_presence->agentConnected(agent.agentId); });
+    connect(m_agents, &AgentHub::agentDisconnected, m_presence,
+            [this](const protocol::AgentInfo &agent, protocol::AgentStatus) {
+                m_presence->agentDisconnected(agent.agentId);
+            });
+    connect(m_presence, &ClusterPresence::agentClaimedElsewhere, m_agents, &AgentHub::closeClaimedElsewhere);
+    // ClusterPresence logs the outage and the recovery, once each.
+    connect(m_presence, &ClusterPresence::availabilityChanged, this, [this](bool available) {
+        m_gateway->setRedisAvailable(available);
+        m_admin->publishClusterStatus(available);
+    });
+
+    // Session events: published once recorded (with their org seq, allocated by the shared
+    // database, so a remote event's seq is as valid here as a local one); received ones go to
+    // the local subscribers without being recorded again.
+    connect(m_journal, &EventJournal::eventRecorded, m_bus, &ClusterBus::publishSessionEvent);
+    connect(m_bus, &ClusterBus::sessionEventReceived, this,
+            [this](const QString &orgId, const QJsonObject &json, const QString &origin) {
+                auto event = protocol::browser::decodeSessionEvent(json, QDateTime::currentDateTimeUtc());
+                if (!event || event.value().orgId != orgId || event.value().seq <= 0) {
+                    qCDebug(lcServer) << "dropped an unreadable session event from replica" << origin;
+                    return;
+                }
+                m_notifier->notifySessionEvent(event.value());
+                m_admin->publishSessionEvent(event.value());
+            });
+
+    connect(m_admin, &AdminService::orgBroadcastSent, m_bus, &ClusterBus::publishOrgBroadcast);
+    connect(m_bus, &ClusterBus::orgBroadcastReceived, this,
+            [this](const QString &orgId, const QJsonValue &data, const QString &) {
+                if (orgId.isEmpty())
+                    return;
+                m_hub->broadcastToOrg(orgId,
+                                      OutgoingMessage::fromUtf8(protocol::browser::encodeOrgBroadcast(
+                                          orgId, data, QDateTime::currentDateTimeUtc())),
+                                      ClientKind::Sessions);
+            });
+
+    // Admin deltas of this replica's agents and commands; org deltas stay local (their client
+    // count is this replica's).
+    const auto publishDelta = [this](const QString &orgId, const QByteArray &utf8) {
+        m_bus->publishAdminDelta(orgId, QJsonDocument::fromJson(utf8).object());
+    };
+    connect(m_agents, &AgentHub::agentConnected, m_bus, [publishDelta](const protocol::AgentInfo &agent) {
+        publishDelta(agent.orgId, protocol::admin::encodeAgentUpdated(agent));
+    });
+    connect(m_agents, &AgentHub::agentUpdated, m_bus, [publishDelta](const protocol::AgentInfo &agent) {
+        publishDelta(agent.orgId, protocol::admin::encodeAgentUpdated(agent));
+    });
+    connect(m_agents, &AgentHub::agentDisconnected, m_bus,
+            [publishDelta](const protocol::AgentInfo &agent, protocol::AgentStatus) {
+                publishDelta(agent.orgId, protocol::admin::encodeAgentUpdated(agent));
+            });
+    connect(m_ledger, &CommandLedger::commandUpdated, m_bus,
+            [publishDelta](const protocol::CommandInfo &command) {
+                publishDelta(command.orgId, protocol::admin::encodeCommandUpdated(command));
+            });
+    connect(m_bus, &ClusterBus::adminDeltaReceived, m_admin,
+            [this](const QString &orgId, const QJsonObject &delta, const QString &) {
+                m_admin->deliverRemoteDelta(orgId, delta);
+            });
+}
+
 protocol::Decoded<protocol::Done> Server::start()
 {
     // Startup may wait on storage: nothing is connected yet.
@@ -215,6 +328,11 @@ protocol::Decoded<protocol::Done> Server::start()
     }
     m_manager->start();
     m_journal->start();
+    if (m_presence) {
+        m_redis->open();
+        m_subscriber->open();
+        m_presence->start();
+    }
     m_running = true;
     return protocol::Done{};
 }
@@ -241,14 +359,35 @@ void Server::shutdown()
     m_journal->stop();
     m_logs->shutdown();
     m_hub->closeAll(QWebSocketProtocol::CloseCodeGoingAway, u"going away"_s);
-    whenFinished(this, m_agents->shutdown(), [this](protocol::Decoded<int> marked) {
+    // Both must finish: the agents marked offline in storage, and this replica's presence
+    // withdrawn from Redis (its agents would otherwise count as connected until their TTL).
+    auto remaining = std::make_shared<int>(m_presence ? 2 : 1);
+    const auto oneDone = [this, remaining] {
+        if (--*remaining == 0)
+            finishShutdown();
+    };
+    whenFinished(this, m_agents->shutdown(), [oneDone](protocol::Decoded<int> marked) {
         if (!marked)
             qCWarning(lcServer) << "could not mark agents offline:" << marked.error().message;
-        m_store->close();
-        m_running = false;
-        // One more turn of the event loop writes the close frames queued above.
-        QTimer::singleShot(100, this, &Server::stopped);
+        oneDone();
     });
+    if (m_presence) {
+        onFinished(m_presence->withdraw(), this, [oneDone](bool withdrawn) {
+            if (!withdrawn)
+                qCWarning(lcServer) << "could not withdraw this replica's presence from Redis";
+            oneDone();
+        });
+    }
+}
+
+void Server::finishShutdown()
+{
+    if (m_presence)
+        m_presence->stop();
+    m_store->close();
+    m_running = false;
+    // One more turn of the event loop writes the close frames queued above.
+    QTimer::singleShot(100, this, &Server::stopped);
 }
 
 } // namespace switchboard

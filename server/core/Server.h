@@ -13,6 +13,11 @@
 namespace switchboard {
 
 class AdminService;
+class ClusterBus;
+class ClusterPresence;
+class CommandRouter;
+class RedisConnection;
+class RedisSubscriber;
 class AgentHub;
 class AgentRegistrar;
 class Authenticator;
@@ -58,12 +63,20 @@ public:
     Manager *manager() const { return m_manager; }
     AdminService *adminService() const { return m_admin; }
     LogRelay *logRelay() const { return m_logs; }
+    // Cluster mode (settings.redisUrl set); null otherwise.
+    ClusterPresence *presence() const { return m_presence; }
+    CommandRouter *commandRouter() const { return m_router; }
+    ClusterBus *clusterBus() const { return m_bus; }
 
 Q_SIGNALS:
     void stopped();
 
 private:
     void wire();
+    // Cluster mode: Redis connections, presence, routing and the bus, wired to the local parts.
+    void createCluster();
+    void wireCluster();
+    void finishShutdown();
 
     Settings m_settings;
     bool m_running = false;
@@ -83,6 +96,11 @@ private:
     AgentRegistrar *m_registrar = nullptr;
     std::unique_ptr<Gateway> m_gateway;
     HttpFront *m_front = nullptr;
+    RedisConnection *m_redis = nullptr;
+    RedisSubscriber *m_subscriber = nullptr;
+    ClusterPresence *m_presence = nullptr;
+    CommandRouter *m_router = nullptr;
+    ClusterBus *m_bus = nullptr;
 };
 
 } // namespace switchboard
