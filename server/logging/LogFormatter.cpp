@@ -2,10 +2,12 @@
 
 #include "logging/StructuredLog.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QList>
 #include <QRegularExpression>
+#include <QSet>
 
 #include <utility>
 
@@ -90,6 +92,13 @@ Split splitFields(const QString &raw)
     return split;
 }
 
+// A JSON string literal, quotes included.
+QByteArray jsonString(const QString &text)
+{
+    const QByteArray array = QJsonDocument(QJsonArray{text}).toJson(QJsonDocument::Compact);
+    return array.mid(1, array.size() - 2);
+}
+
 QString textValue(const QString &value)
 {
     const bool plain = !value.isEmpty() && std::none_of(value.begin(), value.end(), [](QChar c) {
@@ -145,16 +154,19 @@ QByteArray formatLogLine(LogFormat format, QtMsgType type, const char *category,
     const QString when = time.toUTC().toString(Qt::ISODateWithMs);
     const QString categoryName = QString::fromUtf8(category ? category : "default");
     if (format == LogFormat::Json) {
-        QJsonObject object{{u"time"_s, when},
-                           {u"level"_s, levelName(type)},
-                           {u"category"_s, categoryName},
-                           {u"message"_s, redactSecrets(split.message)}};
+        // Written by hand so that time, level, category and message come first on every line
+        // (QJsonDocument would sort the keys); values are escaped by QJsonDocument.
+        QByteArray line = "{\"time\":" + jsonString(when) + ",\"level\":" + jsonString(levelName(type)) +
+                          ",\"category\":" + jsonString(categoryName) +
+                          ",\"message\":" + jsonString(redactSecrets(split.message));
+        QSet<QString> used{u"time"_s, u"level"_s, u"category"_s, u"message"_s};
         for (const auto &[key, value] : split.fields) {
-            // A field never replaces one of the four above.
-            const QString name = object.contains(key) ? u"field_"_s + key : key;
-            object.insert(name, redactSecrets(value));
+            // A field never replaces one of the four above, nor an earlier field.
+            const QString name = used.contains(key) ? u"field_"_s + key : key;
+            used.insert(name);
+            line += ',' + jsonString(name) + ':' + jsonString(redactSecrets(value));
         }
-        return QJsonDocument(object).toJson(QJsonDocument::Compact) + '\n';
+        return line + "}\n";
     }
     QString line = when + u' ' + textLevel(type) + u' ' + categoryName + u": "_s +
                    escapeControls(redactSecrets(split.message));

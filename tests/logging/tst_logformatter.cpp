@@ -105,6 +105,7 @@ private Q_SLOTS:
         QFETCH(QJsonObject, expected);
         const QByteArray line =
             formatLogLine(LogFormat::Json, QtMsgType(type), "switchboard.test", message, kTime);
+        QVERIFY(line.startsWith("{\"time\":\"")); // time first, for people reading the raw stream
         QVERIFY(line.endsWith('\n'));
         QCOMPARE(line.count('\n'), 1);
         QJsonParseError error;
