@@ -14,7 +14,9 @@
 
 #include <QJsonDocument>
 #include <QMutex>
+#include <QProcess>
 #include <QRegularExpression>
+#include <QTemporaryDir>
 #include <QTest>
 
 using namespace Qt::StringLiterals;
@@ -336,6 +338,34 @@ private Q_SLOTS:
             QVERIFY2(!line.contains(token.toUtf8()), line.constData());
             QVERIFY2(!line.contains(signature.toUtf8()), line.constData());
         }
+    }
+
+    // main installs the handler: with --log-format json every stderr line of the real binary is
+    // one JSON object.
+    void serverBinaryLogsJson()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        QProcess server;
+        server.start(
+            QStringLiteral(SWITCHBOARD_SERVER_BINARY),
+            {u"--data-dir"_s, dir.path(), u"--listen"_s, u"127.0.0.1:0"_s, u"--log-format"_s, u"json"_s});
+        QVERIFY(server.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(server.readAllStandardOutput().contains("listening"), 20000);
+        server.terminate(); // SIGTERM: graceful shutdown, which logs too
+        QVERIFY(server.waitForFinished(20000));
+        const QList<QByteArray> lines = server.readAllStandardError().split('\n');
+        int objects = 0;
+        for (const QByteArray &line : lines) {
+            if (line.isEmpty())
+                continue;
+            const QJsonObject object = json(line);
+            QVERIFY2(object.contains("time"_L1) && object.contains("level"_L1) &&
+                         object.contains("category"_L1) && object.contains("message"_L1),
+                     line.constData());
+            ++objects;
+        }
+        QVERIFY(objects >= 2); // at least "opened" and "shutting down"
     }
 
 private:
