@@ -3,6 +3,7 @@
 #include "core/AdminCommands.h"
 #include "core/Server.h"
 #include "core/UnixSignalWatcher.h"
+#include "logging/LogHandler.h"
 
 #include <QCoreApplication>
 #include <QLoggingCategory>
@@ -30,9 +31,8 @@ void applyLogLevel(switchboard::LogLevel level)
         rules = u"*.debug=false\n*.info=false\n*.warning=false"_s;
         break;
     }
+    // QT_LOGGING_CONF and QT_LOGGING_RULES still override these (resources/qtlogging.ini).
     QLoggingCategory::setFilterRules(rules);
-    qSetMessagePattern(u"%{time yyyy-MM-ddTHH:mm:ss.zzz} %{if-debug}DEBUG%{endif}%{if-info}INFO %{endif}"
-                       "%{if-warning}WARN %{endif}%{if-critical}ERROR%{endif} %{category}: %{message}"_s);
 }
 
 // Qt's default event dispatcher on Linux is glib's, whose socket-notifier bookkeeping is a linear
@@ -69,6 +69,9 @@ int main(int argc, char *argv[])
         return 2;
     }
     const switchboard::Invocation &invocation = parsed.value();
+    // Every line from here on, in the configured format (text or one JSON object per line).
+    switchboard::logging::LogHandler logHandler(invocation.settings.logFormat);
+    logHandler.install();
     for (const QString &warning : invocation.warnings)
         err << "warning: " << warning << "\n";
     err.flush();

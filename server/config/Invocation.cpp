@@ -190,6 +190,35 @@ QString applyExemptSubnets(Settings &settings, const QString &value)
     return {};
 }
 
+QString applyMetricsEnabled(Settings &settings, const QString &value)
+{
+    const QString text = value.trimmed().toLower();
+    if (text == "true"_L1 || text == "yes"_L1 || text == "on"_L1 || text == "1"_L1)
+        settings.metrics.enabled = true;
+    else if (text == "false"_L1 || text == "no"_L1 || text == "off"_L1 || text == "0"_L1)
+        settings.metrics.enabled = false;
+    else
+        return u"expected true or false"_s;
+    return {};
+}
+
+QString applyMetricsAllow(Settings &settings, const QString &value)
+{
+    QStringList subnets;
+    for (const QString &item : listItems(value)) {
+        if (item == "none"_L1)
+            continue;
+        const QString subnet =
+            item.contains(u'/') ? item : item + (item.contains(u':') ? "/128"_L1 : "/32"_L1);
+        if (QHostAddress::parseSubnet(subnet).second < 0)
+            return u"expected a comma-separated list of addresses or subnets (e.g. 10.0.0.0/8, ::1) or "
+                   "none; \"%1\" is not one"_s.arg(item);
+        subnets.append(subnet);
+    }
+    settings.metrics.allowedSubnets = subnets;
+    return {};
+}
+
 bool isValidDatabaseUrl(QStringView text)
 {
     const QUrl url(text.toString(), QUrl::StrictMode);
@@ -387,6 +416,34 @@ QList<SettingSpec> settingSpecs()
         {"event-history-max-age"_L1, "events/history_max_age"_L1, "SECONDS"_L1,
          "Age beyond which session events are dropped from the history."_L1, "86400"_L1, false,
          deliverySeconds(&Delivery::eventHistoryMaxAgeSeconds)},
+        {"probe-interval"_L1, "timing/probe_interval"_L1, "SECONDS"_L1,
+         "Period of the database probe behind /readyz; also how old the command counts in /metrics may be."_L1,
+         "5"_L1, false, seconds(&Settings::probeIntervalSeconds)},
+        {"log-format"_L1, "log/format"_L1, "FORMAT"_L1,
+         "Log lines on stderr: text, or json (one object per line with time, level, category, message and ids)."_L1,
+         "text"_L1, false,
+         [](Settings &settings, const QString &value) -> QString {
+             const auto format = logging::logFormatFromName(value.trimmed());
+             if (!format)
+                 return u"expected text or json"_s;
+             settings.logFormat = *format;
+             return {};
+         }},
+        {"metrics"_L1, "metrics/enabled"_L1, "BOOL"_L1,
+         "Serve GET /metrics (Prometheus text format) to the callers metrics-allow and metrics-token admit."_L1,
+         "true"_L1, false, applyMetricsEnabled},
+        {"metrics-allow"_L1, "metrics/allow"_L1, "SUBNETS"_L1,
+         "Addresses or subnets that may read /metrics without a token (comma-separated), or none."_L1,
+         "127.0.0.0/8,::1"_L1, false, applyMetricsAllow},
+        {"metrics-token"_L1, "metrics/token"_L1, "TOKEN"_L1,
+         "Bearer token (at least 16 characters) that lets any address read /metrics; empty = none."_L1,
+         "(empty)"_L1, true,
+         [](Settings &settings, const QString &value) -> QString {
+             if (value.size() < 16 || value.contains(u' '))
+                 return u"expected at least 16 characters without spaces"_s;
+             settings.metrics.token = value;
+             return {};
+         }},
     };
 }
 

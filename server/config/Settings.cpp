@@ -124,6 +124,11 @@ std::chrono::milliseconds Settings::readTimeout() const
     return secondsToMilliseconds(readTimeoutSeconds);
 }
 
+std::chrono::milliseconds Settings::probeInterval() const
+{
+    return secondsToMilliseconds(probeIntervalSeconds);
+}
+
 QString Settings::defaultDataDir()
 {
     // AppDataLocation would follow the name of whichever program links this library (tests,

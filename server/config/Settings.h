@@ -3,6 +3,8 @@
 // docs/CONFIGURATION.md documents each field (option, INI key, environment variable, default).
 #pragma once
 
+#include "logging/LogFormatter.h"
+
 #include <QByteArray>
 #include <QHostAddress>
 #include <QString>
@@ -76,6 +78,15 @@ struct Delivery
     std::chrono::milliseconds eventHistoryMaxAge() const;
 };
 
+// GET /metrics (docs/OBSERVABILITY.md). A caller is let in when its address is in allowedSubnets
+// or it presents `Authorization: Bearer <token>`; by default only loopback scrapers are.
+struct MetricsAccess
+{
+    bool enabled = true;
+    QString token; // empty = no token accepted
+    QStringList allowedSubnets{QStringLiteral("127.0.0.0/8"), QStringLiteral("::1/128")};
+};
+
 struct Settings
 {
     QHostAddress listenAddress = QHostAddress(QHostAddress::LocalHost);
@@ -91,7 +102,11 @@ struct Settings
     double uiPingIntervalSeconds = 30;
     double agentPingIntervalSeconds = 54;
     double readTimeoutSeconds = 60;
+    // The cached database probe of /readyz, and the longest age of /metrics' command counts.
+    double probeIntervalSeconds = 5;
     LogLevel logLevel = LogLevel::Info;
+    logging::LogFormat logFormat = logging::LogFormat::Text;
+    MetricsAccess metrics;
     QString replicaName; // default: defaultReplicaName(listenPort)
     QString redisUrl;    // empty = single node, no cluster bus
     Limits limits;
@@ -107,6 +122,7 @@ struct Settings
     std::chrono::milliseconds uiPingInterval() const;
     std::chrono::milliseconds agentPingInterval() const;
     std::chrono::milliseconds readTimeout() const;
+    std::chrono::milliseconds probeInterval() const;
 
     // The application data directory of "switchboard" (~/.local/share/switchboard on Linux),
     // independent of the running program's QCoreApplication::applicationName().

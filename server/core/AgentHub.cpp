@@ -1,6 +1,9 @@
 #include "core/AgentHub.h"
 
 #include "core/Continuation.h"
+#include "logging/StructuredLog.h"
+#include "metrics/MessageTypes.h"
+#include "metrics/ServerMetrics.h"
 #include "net/NetLogging.h"
 #include "storage/Store.h"
 
@@ -143,8 +146,11 @@ void AgentHub::acceptConnection(QWebSocket *socket, const protocol::AgentInfo &a
                                   AgentStatus::Offline);
                });
 
-    qCInfo(lcAgentHub) << "agent" << agentId << "of org" << agent.orgId << "connected (connection" << serial
-                       << ")";
+    logging::logWithFields(lcAgentHub(), QtInfoMsg, u"agent connected"_s,
+                           {{u"agentId"_s, agentId},
+                            {u"orgId"_s, agent.orgId},
+                            {u"connection"_s, QString::number(serial)},
+                            {u"peer"_s, socket->peerAddress().toString()}});
     Q_EMIT agentConnected(connection.info);
 
     // A peer that vanished between the handshake and now has already emitted disconnected().
@@ -170,6 +176,8 @@ bool AgentHub::sendBytes(const AgentConnection &connection, const QByteArray &ut
         return false;
     connection.socket->sendTextMessage(QString::fromUtf8(utf8));
     ++m_framesSent;
+    if (m_metrics)
+        m_metrics->messageSent(metrics::ServerMetrics::Endpoint::Agent, metrics::topLevelMessageType(utf8));
     return true;
 }
 
@@ -259,8 +267,11 @@ void AgentHub::onTextMessage(quint64 serial, const QString &agentId, const QStri
     if (!withinMessageRate(*connection))
         return;
     ++m_framesReceived;
-    protocol::Decoded<protocol::agent::AgentFrame> frame =
-        protocol::agent::decodeAgentFrame(message.toUtf8());
+    const QByteArray utf8 = message.toUtf8();
+    if (m_metrics)
+        m_metrics->messageReceived(metrics::ServerMetrics::Endpoint::Agent,
+                                   metrics::topLevelMessageType(utf8));
+    protocol::Decoded<protocol::agent::AgentFrame> frame = protocol::agent::decodeAgentFrame(utf8);
     if (!frame) {
         rejectFrame(*connection, frame.error());
         return;
@@ -302,9 +313,13 @@ bool AgentHub::withinMessageRate(AgentConnection &connection)
     const QString offender =
         agentId + u'@' + (connection.socket ? connection.socket->peerAddress().toString() : QString());
     if (m_limitLog.hit(u"agent_message_rate"_s, offender, now))
-        qCWarning(lcLimits).noquote()
-            << "limit agent_message_rate hit: agent" << offender << "sent more than"
-            << m_config.maxMessagesPerSecond << "frames per second; closing it (logged once a minute)";
+        logging::logWithFields(lcLimits(), QtWarningMsg,
+                               u"limit agent_message_rate hit: more than %1 frames per second; closing "
+                               "(logged once a minute)"_s.arg(m_config.maxMessagesPerSecond),
+                               {{u"limit"_s, u"agent_message_rate"_s},
+                                {u"agentId"_s, agentId},
+                                {u"orgId"_s, connection.info.orgId},
+                                {u"peer"_s, offender.section(u'@', 1)}});
     sendBytes(connection, protocol::agent::encodeError({protocol::ErrorCode::RateLimited,
                                                         u"more than %1 frames per second; closing"_s.arg(
                                                             m_config.maxMessagesPerSecond),
@@ -469,8 +484,11 @@ void AgentHub::onDisconnected(quint64 serial, const QString &agentId)
     const AgentConnection *connection = liveConnection(serial, agentId);
     if (!connection)
         return; // replaced, or already dropped by us
-    qCInfo(lcAgentHub) << "agent" << agentId << "disconnected (close code"
-                       << (connection->socket ? int(connection->socket->closeCode()) : 0) << ")";
+    logging::logWithFields(
+        lcAgentHub(), QtInfoMsg, u"agent disconnected"_s,
+        {{u"agentId"_s, agentId},
+         {u"orgId"_s, connection->info.orgId},
+         {u"closeCode"_s, QString::number(connection->socket ? int(connection->socket->closeCode()) : 0)}});
     dropAgents({agentId}, QWebSocketProtocol::CloseCodeNormal, {}, AgentStatus::Offline);
 }
 

@@ -21,6 +21,9 @@
 
 namespace switchboard {
 
+namespace metrics {
+class ServerMetrics;
+}
 class Store;
 
 struct AgentConnection
@@ -97,6 +100,10 @@ public:
     // rate limit, valid or not) and frames sent to them.
     quint64 framesReceived() const { return m_framesReceived; }
     quint64 framesSent() const { return m_framesSent; }
+    // Hits of agent_message_rate so far.
+    QHash<QString, quint64> limitHits() const { return m_limitLog.allHits(); }
+    // Counts frames by type (null = not measured); must outlive this hub.
+    void setMetrics(metrics::ServerMetrics *metrics) { m_metrics = metrics; }
 
 Q_SIGNALS:
     void agentConnected(const protocol::AgentInfo &agent);
@@ -154,6 +161,7 @@ private:
     LimitLog m_limitLog;
     quint64 m_framesReceived = 0;
     quint64 m_framesSent = 0;
+    metrics::ServerMetrics *m_metrics = nullptr;
 };
 
 } // namespace switchboard

@@ -1,4 +1,5 @@
 #include "core/CommandLedger.h"
+#include "logging/StructuredLog.h"
 
 #include "cluster/CommandRouter.h"
 #include "config/Settings.h"
@@ -129,8 +130,13 @@ QFuture<Decoded<CommandInfo>> CommandLedger::issue(const QString &agentId, const
             qCWarning(lcCommands) << "could not create a command:" << created.error().message;
             return created;
         }
-        qCInfo(lcCommands) << "command" << created.value().commandId << created.value().action << "for agent"
-                           << created.value().agentId << "created";
+        const CommandInfo &stored = created.value();
+        logging::logWithFields(lcCommands(), QtInfoMsg, u"command created"_s,
+                               {{u"commandId"_s, stored.commandId},
+                                {u"action"_s, stored.action},
+                                {u"agentId"_s, stored.agentId},
+                                {u"orgId"_s, stored.orgId},
+                                {u"sessionId"_s, stored.sessionId}});
         deliver(created.value());
         return created;
     });
@@ -279,8 +285,14 @@ void CommandLedger::advance(const QString &agentId, const QString &commandId, Co
                                            << protocol::commandStatusName(to) << "arrived late)";
                        return;
                    }
-                   qCDebug(lcCommands) << "command" << commandId << protocol::commandStatusName(done.previous)
-                                       << "->" << protocol::commandStatusName(done.command.status);
+                   logging::logWithFields(lcCommands(), QtInfoMsg, u"command status changed"_s,
+                                          {{u"commandId"_s, commandId},
+                                           {u"agentId"_s, done.command.agentId},
+                                           {u"orgId"_s, done.command.orgId},
+                                           {u"sessionId"_s, done.command.sessionId},
+                                           {u"action"_s, done.command.action},
+                                           {u"from"_s, protocol::commandStatusName(done.previous)},
+                                           {u"status"_s, protocol::commandStatusName(done.command.status)}});
                    announce(done.command);
                });
 }

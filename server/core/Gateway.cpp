@@ -5,8 +5,12 @@
 #include "core/AgentHub.h"
 #include "core/AgentRegistrar.h"
 #include "core/BrowserEndpoint.h"
+#include "core/DatabaseProbe.h"
 #include "core/LogRelay.h"
+#include "core/MetricsEndpoint.h"
 #include "core/SessionService.h"
+#include "logging/StructuredLog.h"
+#include "metrics/ServerMetrics.h"
 #include "net/Authenticator.h"
 #include "net/HttpRequest.h"
 #include "net/HttpResponse.h"
@@ -59,7 +63,20 @@ namespace switchboard {
 Gateway::Gateway(const Services &services, QObject *parent)
     : QObject(parent)
     , m_services(services)
-{}
+{
+    m_clock.start();
+}
+
+void Gateway::authFailed(const QString &endpoint, const HttpRequest &request, const QString &reason)
+{
+    if (m_services.metrics)
+        m_services.metrics->authFailure(endpoint);
+    const QString peer = request.peerAddress.toString();
+    if (m_authLog.hit(endpoint, peer, m_clock.elapsed()))
+        logging::logWithFields(lcGateway(), QtWarningMsg,
+                               u"authentication failed (logged once a minute per address)"_s,
+                               {{u"endpoint"_s, endpoint}, {u"peer"_s, peer}, {u"reason"_s, reason}});
+}
 
 void Gateway::handleHttpRequest(const HttpRequest &request, HttpResponder responder)
 {
@@ -75,6 +92,8 @@ void Gateway::handleHttpRequest(const HttpRequest &request, HttpResponder respon
             return responder.respond(405, errorBody(u"Method not allowed"_s));
         return readiness(responder);
     }
+    if (path == "/metrics"_L1 && m_services.metricsEndpoint)
+        return m_services.metricsEndpoint->handle(request, responder);
     if (path == "/api/v1/agents/register"_L1) {
         if (method != "POST")
             return responder.respond(405, errorBody(u"Method not allowed"_s));
@@ -97,6 +116,15 @@ void Gateway::handleHttpRequest(const HttpRequest &request, HttpResponder respon
 void Gateway::readiness(HttpResponder responder)
 {
     const RedisState redis = m_redis;
+    if (const DatabaseProbe *probe = m_services.database) {
+        QJsonObject body;
+        if (redis != RedisState::NotConfigured)
+            body.insert("redis"_L1, redis == RedisState::Ok ? u"ok"_s : u"unavailable"_s);
+        const bool reachable = probe->isReachable();
+        body.insert("status"_L1, reachable ? u"ready"_s : u"unavailable"_s);
+        body.insert("database"_L1, reachable ? u"ok"_s : probe->problem());
+        return responder.respond(reachable ? 200 : 503, jsonBody(body));
+    }
     whenFinished(this, m_services.store->ping(), [responder, redis](Decoded<bool> ping) mutable {
         QJsonObject body;
         if (redis != RedisState::NotConfigured)
@@ -117,8 +145,10 @@ void Gateway::publishEvent(const HttpRequest &request, HttpResponder responder)
 {
     Decoded<OrgContext> caller =
         m_services.authenticator->authenticate(request, QDateTime::currentDateTimeUtc());
-    if (!caller)
+    if (!caller) {
+        authFailed(u"events"_s, request, caller.error().message);
         return responder.respond(401, errorBody(u"Unauthorized"_s, caller.error().message));
+    }
     if (caller.value().role != Role::Admin && caller.value().role != Role::Service)
         return responder.respond(
             403, errorBody(u"Forbidden"_s, u"publishing events needs an admin or service token"_s));
@@ -199,13 +229,17 @@ void Gateway::upgradeAgent(const HttpRequest &request, UpgradeDecision decision)
     if (const auto problem = m_services.access.agentCertificateProblem(request, agentId))
         return decision.reject(403, errorBody(u"Forbidden"_s, *problem));
     const QByteArray apiKey = request.header("X-Agent-API-Key");
-    if (apiKey.isEmpty())
+    if (apiKey.isEmpty()) {
+        authFailed(u"agent"_s, request, u"missing API key"_s);
         return decision.reject(401, errorBody(u"Missing API key"_s));
-    if (!Authenticator::isWellFormedApiKey(apiKey))
+    }
+    if (!Authenticator::isWellFormedApiKey(apiKey)) {
+        authFailed(u"agent"_s, request, u"malformed API key"_s);
         return decision.reject(401, errorBody(u"Invalid API key format"_s));
+    }
     whenFinished(
         this, m_services.store->agentCredentials(agentId),
-        [agentId, apiKey, decision](Decoded<Store::AgentCredentials> credentials) mutable {
+        [this, request, agentId, apiKey, decision](Decoded<Store::AgentCredentials> credentials) mutable {
             if (!credentials) {
                 if (credentials.error().code == protocol::ErrorCode::NotFound) {
                     QJsonObject body{{"error"_L1, u"Agent not found"_s},
@@ -217,8 +251,10 @@ void Gateway::upgradeAgent(const HttpRequest &request, UpgradeDecision decision)
             }
             // Only the agent's own key opens its connection; the bootstrap key never does.
             if (!Authenticator::constantTimeEquals(Authenticator::hashApiKey(apiKey),
-                                                   credentials.value().apiKeyHash))
+                                                   credentials.value().apiKeyHash)) {
+                authFailed(u"agent"_s, request, u"wrong API key for agent "_s + agentId);
                 return decision.reject(403, errorBody(u"Invalid API key"_s));
+            }
             const protocol::AgentInfo &agent = credentials.value().agent;
             if (agent.approvalStatus != protocol::ApprovalStatus::Approved)
                 return decision.reject(403,
@@ -236,8 +272,13 @@ void Gateway::upgradeBrowser(const HttpRequest &request, UpgradeDecision decisio
 {
     Decoded<OrgContext> caller =
         m_services.authenticator->authenticate(request, QDateTime::currentDateTimeUtc());
-    if (!caller)
+    if (!caller) {
+        authFailed(kind == ClientKind::Sessions  ? u"sessions"_s
+                   : kind == ClientKind::Cluster ? u"cluster"_s
+                                                 : u"admin"_s,
+                   request, caller.error().message);
         return decision.reject(401, errorBody(u"Unauthorized"_s, caller.error().message));
+    }
     const Role role = caller.value().role;
     const bool allowed = kind == ClientKind::Sessions ? role != Role::Service
                                                       : (role == Role::Admin || role == Role::Operator);
@@ -254,8 +295,10 @@ void Gateway::upgradeLogs(const HttpRequest &request, UpgradeDecision decision, 
 {
     Decoded<OrgContext> caller =
         m_services.authenticator->authenticate(request, QDateTime::currentDateTimeUtc());
-    if (!caller)
+    if (!caller) {
+        authFailed(u"logs"_s, request, caller.error().message);
         return decision.reject(401, errorBody(u"Unauthorized"_s, caller.error().message));
+    }
     const OrgContext who = caller.value();
     if (who.role == Role::Service)
         return decision.reject(

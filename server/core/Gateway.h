@@ -9,12 +9,18 @@
 #include "net/OrgContext.h"
 #include "shared/Records.h"
 
+#include <QElapsedTimer>
 #include <QObject>
 
 namespace switchboard {
 
+namespace metrics {
+class ServerMetrics;
+}
 class AdminService;
 class AgentHub;
+class DatabaseProbe;
+class MetricsEndpoint;
 class AgentRegistrar;
 class Authenticator;
 class BrowserEndpoint;
@@ -38,6 +44,11 @@ public:
         AgentRegistrar *registrar = nullptr;
         LogRelay *logs = nullptr;
         AccessPolicy access; // Origin allowlist of browser streams, agent client certificates
+        // Optional (null in tests that do without): GET /metrics, /readyz from the cached
+        // database probe (else a ping per request), counters of authentication failures.
+        MetricsEndpoint *metricsEndpoint = nullptr;
+        DatabaseProbe *database = nullptr;
+        metrics::ServerMetrics *metrics = nullptr;
     };
 
     explicit Gateway(const Services &services, QObject *parent = nullptr);
@@ -58,12 +69,17 @@ private:
     // /api/v1/ws/logs/{sessionId}: the session must be of the caller's org, and a user's own.
     void upgradeLogs(const HttpRequest &request, UpgradeDecision decision, const QString &sessionId);
     void readiness(HttpResponder responder);
+    // Counts a refused credential and logs it (once a minute per endpoint and address; never the
+    // credential itself).
+    void authFailed(const QString &endpoint, const HttpRequest &request, const QString &reason);
     void publishEvent(const HttpRequest &request, HttpResponder responder);
 
     Services m_services;
     bool m_draining = false;
     enum class RedisState { NotConfigured, Ok, Unavailable };
     RedisState m_redis = RedisState::NotConfigured;
+    QElapsedTimer m_clock;
+    LimitLog m_authLog; // only to log each offender once a minute
 };
 
 } // namespace switchboard

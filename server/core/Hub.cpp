@@ -1,5 +1,8 @@
 #include "core/Hub.h"
 
+#include "logging/StructuredLog.h"
+#include "metrics/MessageTypes.h"
+#include "metrics/ServerMetrics.h"
 #include "net/NetLogging.h"
 #include "shared/BrowserProtocol.h"
 
@@ -76,6 +79,7 @@ OutgoingMessage OutgoingMessage::fromUtf8(const QByteArray &utf8)
     // QWebSocket re-encodes the text; invalid input would come out with replacement characters,
     // so the size is the one of what will really be sent.
     message.m_size = message.m_text.toUtf8().size();
+    message.m_type = metrics::topLevelMessageType(utf8).toByteArray();
     return message;
 }
 
@@ -141,7 +145,11 @@ quint64 Hub::addClient(QWebSocket *socket, ClientKind kind, const OrgContext &co
     connect(socket, &QWebSocket::textMessageReceived, this, [this, id](const QString &text) {
         if (m_clients.contains(id) && withinMessageRate(id)) {
             ++m_messagesReceived;
-            Q_EMIT messageReceived(id, text.toUtf8());
+            const QByteArray utf8 = text.toUtf8();
+            if (m_metrics)
+                m_metrics->messageReceived(metrics::ServerMetrics::Endpoint::Browser,
+                                           metrics::topLevelMessageType(utf8));
+            Q_EMIT messageReceived(id, utf8);
         }
     });
     connect(socket, &QWebSocket::binaryMessageReceived, this, [this, id](const QByteArray &) {
@@ -237,6 +245,8 @@ bool Hub::send(quint64 clientId, const OutgoingMessage &message)
     it->unsentMessageEnds.push_back(it->bytesQueued);
     it->socket->sendTextMessage(message.text());
     ++m_messagesSent;
+    if (m_metrics)
+        m_metrics->messageSent(metrics::ServerMetrics::Endpoint::Browser, message.type());
 
     switch (checkBacklog(clientId)) {
     case Backlog::Fine:
@@ -252,6 +262,8 @@ bool Hub::send(quint64 clientId, const OutgoingMessage &message)
                          << (slow->socket ? slow->socket->bytesToWrite() : 0) << "bytes unsent; dropping it";
     }
     closeClient(clientId, QWebSocketProtocol::CloseCodePolicyViolated, u"slow client"_s);
+    if (m_metrics)
+        m_metrics->slowClientDropped();
     Q_EMIT slowClientDropped(clientId);
     return false;
 }
@@ -265,6 +277,8 @@ int Hub::broadcast(const OutgoingMessage &message)
         if (send(id, message))
             ++delivered;
     }
+    if (m_metrics)
+        m_metrics->broadcast(delivered);
     return delivered;
 }
 
@@ -285,6 +299,8 @@ int Hub::broadcastToOrg(const QString &orgId, const OutgoingMessage &message, st
         if (send(id, message))
             ++delivered;
     }
+    if (m_metrics)
+        m_metrics->broadcast(delivered);
     return delivered;
 }
 
@@ -386,9 +402,14 @@ bool Hub::withinMessageRate(quint64 clientId)
     const QString offender = it->context.orgId + u'/' + it->context.userId + u'@' +
                              (it->socket ? it->socket->peerAddress().toString() : QString());
     if (m_limitLog.hit(u"browser_message_rate"_s, offender, now))
-        qCWarning(lcLimits).noquote()
-            << "limit browser_message_rate hit: client" << clientId << offender << "sent more than"
-            << m_config.maxMessagesPerSecond << "messages per second; closing it (logged once a minute)";
+        logging::logWithFields(lcLimits(), QtWarningMsg,
+                               u"limit browser_message_rate hit: more than %1 messages per second; closing "
+                               "(logged once a minute)"_s.arg(m_config.maxMessagesPerSecond),
+                               {{u"limit"_s, u"browser_message_rate"_s},
+                                {u"client"_s, QString::number(clientId)},
+                                {u"orgId"_s, it->context.orgId},
+                                {u"userId"_s, it->context.userId},
+                                {u"peer"_s, it->socket ? it->socket->peerAddress().toString() : QString()}});
     send(clientId, protocol::browser::encodeError(
                        {protocol::ErrorCode::RateLimited,
                         u"more than %1 messages per second; closing"_s.arg(m_config.maxMessagesPerSecond),

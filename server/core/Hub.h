@@ -21,6 +21,10 @@
 
 namespace switchboard {
 
+namespace metrics {
+class ServerMetrics;
+}
+
 enum class ClientKind { Sessions, Cluster, Admin, Logs };
 
 // A text frame converted once and shared by every recipient (QString is implicitly shared).
@@ -30,10 +34,13 @@ public:
     static OutgoingMessage fromUtf8(const QByteArray &utf8);
     const QString &text() const { return m_text; }
     qint64 size() const { return m_size; } // UTF-8 bytes on the wire
+    // The top-level "type" of the JSON object (for metrics; empty when none).
+    const QByteArray &type() const { return m_type; }
 
 private:
     QString m_text;
     qint64 m_size = 0;
+    QByteArray m_type;
 };
 
 struct BrowserClient
@@ -107,6 +114,11 @@ public:
     // rate limit) and messages send() accepted.
     quint64 messagesReceived() const { return m_messagesReceived; }
     quint64 messagesSent() const { return m_messagesSent; }
+    // Hits of browser_message_rate so far.
+    QHash<QString, quint64> limitHits() const { return m_limitLog.allHits(); }
+    // Counts messages by type, broadcasts and slow-client drops (null = not measured); must
+    // outlive this hub.
+    void setMetrics(metrics::ServerMetrics *metrics) { m_metrics = metrics; }
 
     // Handlers report the outcome of each frame: a bad one is answered with an error (echoing its
     // requestId) and counted; maxBadFrames in a row close the socket with 1008.
@@ -158,6 +170,7 @@ private:
     LimitLog m_limitLog;
     quint64 m_messagesReceived = 0;
     quint64 m_messagesSent = 0;
+    metrics::ServerMetrics *m_metrics = nullptr;
 };
 
 } // namespace switchboard

@@ -16,19 +16,24 @@
 #include "core/AgentRegistrar.h"
 #include "core/BrowserEndpoint.h"
 #include "core/CommandLedger.h"
+#include "core/DatabaseProbe.h"
 #include "core/EventJournal.h"
 #include "core/Gateway.h"
 #include "core/Hub.h"
 #include "core/LogRelay.h"
 #include "core/Manager.h"
+#include "core/MetricsEndpoint.h"
 #include "core/Notifier.h"
 #include "core/SessionService.h"
+#include "metrics/ServerMetrics.h"
 #include "net/Authenticator.h"
 #include "net/HttpFront.h"
 #include "net/TlsSetup.h"
 #include "storage/Store.h"
 
+#include <QCoreApplication>
 #include <QLoggingCategory>
+#include <QSet>
 #include <QTimer>
 
 Q_LOGGING_CATEGORY(lcServer, "switchboard.server")
@@ -63,7 +68,21 @@ Server::Server(const Settings &settings, QObject *parent)
     : QObject(parent)
     , m_settings(settings)
 {
+    const QString version = QCoreApplication::applicationVersion();
+    m_metrics = std::make_unique<metrics::ServerMetrics>(
+        m_settings.replicaName, version.isEmpty() ? u"unknown"_s : version,
+        double(QDateTime::currentMSecsSinceEpoch()) / 1000.0);
     m_store = new Store(this);
+    // Runs on the storage thread: ServerMetrics::databaseOperation only touches atomics.
+    m_store->setJobObserver(
+        [metrics = m_metrics.get()](std::chrono::nanoseconds elapsed, const protocol::Error *error) {
+            const char *code = nullptr;
+            if (error && error->code == protocol::ErrorCode::Unavailable)
+                code = "unavailable";
+            else if (error && error->code == protocol::ErrorCode::Internal)
+                code = "internal";
+            metrics->databaseOperation(elapsed, code);
+        });
     m_authenticator = std::make_unique<Authenticator>(m_settings.jwtSecret);
 
     AgentHub::Config agentConfig;
@@ -76,6 +95,7 @@ Server::Server(const Settings &settings, QObject *parent)
     agentConfig.maxMessagesPerSecond = m_settings.limits.agentMessagesPerSecond;
     agentConfig.replica = m_settings.replicaName;
     m_agents = new AgentHub(m_store, agentConfig, this);
+    m_agents->setMetrics(m_metrics.get());
     m_ledger =
         new CommandLedger(m_store, m_agents, CommandLedger::Config::fromDelivery(m_settings.delivery), this);
     SessionService::Config sessionConfig;
@@ -91,6 +111,7 @@ Server::Server(const Settings &settings, QObject *parent)
     hubConfig.maxBadFrames = m_settings.limits.maxBadFrames;
     hubConfig.maxMessagesPerSecond = m_settings.limits.browserMessagesPerSecond;
     m_hub = new Hub(hubConfig, this);
+    m_hub->setMetrics(m_metrics.get());
     m_notifier = new Notifier(m_hub, this);
     EventJournal::Config journalConfig;
     journalConfig.maxEventsPerOrg = m_settings.delivery.eventHistoryMaxEvents;
@@ -115,6 +136,13 @@ Server::Server(const Settings &settings, QObject *parent)
     services.registrar = m_registrar;
     services.logs = m_logs;
     services.access = AccessPolicy(m_settings.allowedOrigins, !m_settings.tls.clientCaFile.isEmpty());
+    m_databaseProbe = new DatabaseProbe(m_store, m_settings.probeInterval(), this);
+    m_metricsEndpoint = new MetricsEndpoint(
+        m_metrics.get(), m_store, m_settings.metrics, m_settings.probeInterval(), [this] { sampleMetrics(); },
+        this);
+    services.metricsEndpoint = m_metricsEndpoint;
+    services.database = m_databaseProbe;
+    services.metrics = m_metrics.get();
     m_gateway = std::make_unique<Gateway>(services);
 
     m_front = new HttpFront(m_gateway.get(), httpLimitsFrom(m_settings.limits), this);
@@ -129,6 +157,8 @@ Server::~Server()
     // nothing ever calls into a component that is already gone.
     delete m_front;
     m_gateway.reset();
+    delete m_metricsEndpoint;
+    delete m_databaseProbe;
     // The cluster parts call into the ledger, the hub and the admin service: they go first.
     delete m_bus;
     delete m_router;
@@ -181,6 +211,14 @@ void Server::wire()
         m_admin->publishAgent(offline);
     });
     connect(m_ledger, &CommandLedger::commandUpdated, m_admin, &AdminService::publishCommand);
+    connect(m_ledger, &CommandLedger::commandFinished, this, [this](const protocol::CommandInfo &command) {
+        if (command.createdAt.isValid())
+            m_metrics->commandFinished(protocol::commandStatusName(command.status),
+                                       double(command.createdAt.msecsTo(QDateTime::currentDateTimeUtc())) /
+                                           1000.0);
+    });
+    connect(m_databaseProbe, &DatabaseProbe::reachabilityChanged, this,
+            [this](bool reachable) { m_metrics->setDatabaseUp(reachable); });
     connect(m_manager, &Manager::metricsTick, m_admin, [this] {
         protocol::admin::Metrics metrics;
         metrics.timestamp = QDateTime::currentDateTimeUtc();
@@ -206,6 +244,25 @@ void Server::wire()
             });
 }
 
+void Server::sampleMetrics()
+{
+    m_metrics->setConnections(u"agent"_s, int(m_agents->connectedAgents().size()));
+    m_metrics->setConnections(u"sessions"_s, int(m_hub->clientsOfKind(ClientKind::Sessions).size()));
+    m_metrics->setConnections(u"cluster"_s, int(m_hub->clientsOfKind(ClientKind::Cluster).size()));
+    m_metrics->setConnections(u"admin"_s, int(m_hub->clientsOfKind(ClientKind::Admin).size()));
+    m_metrics->setConnections(u"logs"_s, int(m_hub->clientsOfKind(ClientKind::Logs).size()));
+    QSet<QString> orgs;
+    for (const QString &org : m_hub->uniqueOrgs())
+        orgs.insert(org);
+    for (const protocol::AgentInfo &agent : m_agents->connectedAgentInfos())
+        orgs.insert(agent.orgId);
+    m_metrics->setOrgsConnected(int(orgs.size()));
+    for (const auto &hits : {m_front->limitHits(), m_hub->limitHits(), m_agents->limitHits()}) {
+        for (auto it = hits.cbegin(); it != hits.cend(); ++it)
+            m_metrics->setLimitHits(it.key(), it.value());
+    }
+}
+
 void Server::createCluster()
 {
     QString why;
@@ -216,6 +273,9 @@ void Server::createCluster()
         return;
     }
     m_redis = new RedisConnection(*url, {}, this);
+    m_redis->setCommandObserver([metrics = m_metrics.get()](std::chrono::nanoseconds elapsed, bool failed) {
+        metrics->redisCommand(elapsed, failed);
+    });
     m_subscriber = new RedisSubscriber(*url, {}, this);
     ClusterPresence::Config presenceConfig;
     presenceConfig.replica = m_settings.replicaName;
@@ -247,6 +307,7 @@ void Server::wireCluster()
     // ClusterPresence logs the outage and the recovery, once each.
     connect(m_presence, &ClusterPresence::availabilityChanged, this, [this](bool available) {
         m_gateway->setRedisAvailable(available);
+        m_metrics->setRedisUp(available);
         m_admin->publishClusterStatus(available);
     });
 
@@ -326,6 +387,8 @@ protocol::Decoded<protocol::Done> Server::start()
                             .arg(m_front->errorString());
         return error;
     }
+    m_metrics->setDatabaseUp(true);
+    m_databaseProbe->start();
     m_manager->start();
     m_journal->start();
     if (m_presence) {
@@ -357,6 +420,7 @@ void Server::shutdown()
     m_front->stopListening();
     m_manager->stop();
     m_journal->stop();
+    m_databaseProbe->stop();
     m_logs->shutdown();
     m_hub->closeAll(QWebSocketProtocol::CloseCodeGoingAway, u"going away"_s);
     // Both must finish: the agents marked offline in storage, and this replica's presence

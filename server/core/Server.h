@@ -12,7 +12,12 @@
 
 namespace switchboard {
 
+namespace metrics {
+class ServerMetrics;
+}
 class AdminService;
+class DatabaseProbe;
+class MetricsEndpoint;
 class ClusterBus;
 class ClusterPresence;
 class CommandRouter;
@@ -67,6 +72,9 @@ public:
     ClusterPresence *presence() const { return m_presence; }
     CommandRouter *commandRouter() const { return m_router; }
     ClusterBus *clusterBus() const { return m_bus; }
+    // What GET /metrics shows; updated by the components.
+    metrics::ServerMetrics *metrics() const { return m_metrics.get(); }
+    DatabaseProbe *databaseProbe() const { return m_databaseProbe; }
 
 Q_SIGNALS:
     void stopped();
@@ -77,8 +85,12 @@ private:
     void createCluster();
     void wireCluster();
     void finishShutdown();
+    // Values /metrics reads from the components just before it renders.
+    void sampleMetrics();
 
     Settings m_settings;
+    // Declared first: every component may hold a pointer into it, so it goes last.
+    std::unique_ptr<metrics::ServerMetrics> m_metrics;
     bool m_running = false;
     bool m_stopping = false;
     Store *m_store = nullptr;
@@ -101,6 +113,8 @@ private:
     ClusterPresence *m_presence = nullptr;
     CommandRouter *m_router = nullptr;
     ClusterBus *m_bus = nullptr;
+    DatabaseProbe *m_databaseProbe = nullptr;
+    MetricsEndpoint *m_metricsEndpoint = nullptr;
 };
 
 } // namespace switchboard

@@ -3,6 +3,8 @@
 #include "net/HttpResponse.h"
 #include "net/NetLogging.h"
 
+#include "logging/StructuredLog.h"
+
 #include <QSslSocket>
 #include <QTcpSocket>
 #include <QWebSocket>
@@ -266,8 +268,10 @@ void HttpFront::reportLimit(const QString &limit, const QHostAddress &peer, cons
 {
     const QString source = AddressLimiter::sourceOf(peer).toString();
     if (m_limitLog.hit(limit, source, m_clock.elapsed()))
-        qCWarning(lcLimits).noquote()
-            << "limit" << limit << "hit: address" << source << what << "(logged once a minute per address)";
+        logging::logWithFields(lcLimits(), QtWarningMsg,
+                               u"limit "_s + limit + u" hit: "_s + what +
+                                   u" (logged once a minute per address)"_s,
+                               {{u"limit"_s, limit}, {u"peer"_s, source}});
 }
 
 void HttpFront::onReadyRead(QTcpSocket *socket)

@@ -82,6 +82,15 @@ void RedisConnection::command(const QList<QByteArray> &args, Callback callback)
 {
     Q_ASSERT_X(QThread::currentThread() == thread(), "RedisConnection::command",
                "call from the owning thread");
+    if (m_observer) {
+        // Every path below calls the callback exactly once, so this measures every command.
+        callback = [observer = m_observer, started = std::chrono::steady_clock::now(),
+                    inner = std::move(callback)](const RedisReply &reply) {
+            observer(std::chrono::steady_clock::now() - started, reply.isError());
+            if (inner)
+                inner(reply);
+        };
+    }
     if (args.isEmpty()) {
         deferError(std::move(callback), "empty command");
         return;

@@ -15,6 +15,7 @@
 #include <QObject>
 #include <QTimer>
 
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <utility>
@@ -52,6 +53,12 @@ public:
     void command(const QList<QByteArray> &args, Callback callback = {});
     // Commands waiting for their reply (sent or not yet sent).
     qsizetype pendingCount() const { return static_cast<qsizetype>(m_pending.size()); }
+
+    // Called once per command(): the time from command() to its
+    // reply and whether the reply is an error (also made by the client: timeout, not connected).
+    // For metrics; set it before sending commands.
+    using CommandObserver = std::function<void(std::chrono::nanoseconds elapsed, bool failed)>;
+    void setCommandObserver(CommandObserver observer) { m_observer = std::move(observer); }
 
 Q_SIGNALS:
     // Connected and logged in (AUTH/SELECT done); after every reconnect too.
@@ -92,6 +99,7 @@ private:
     QTimer m_timeoutTimer; // one timer for all commands: armed for the oldest deadline
     bool m_connected = false;
     quint64 m_generation = 0;
+    CommandObserver m_observer;
 };
 
 } // namespace switchboard

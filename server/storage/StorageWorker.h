@@ -34,6 +34,8 @@ public:
     CommandTable &commands() { return m_commands; }
     SessionTable &sessions() { return m_sessions; }
     EventTable &events() { return m_events; }
+    // For read-only maintenance queries that belong to no table (CommandCounts).
+    SqlConnection &connection() { return m_connection; }
 
 private:
     SqlConnection m_connection;

@@ -16,6 +16,7 @@
 #include <QPromise>
 #include <QStringList>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <utility>
@@ -146,6 +147,12 @@ public:
     template<class T>
     Result<T> submit(std::function<protocol::Decoded<T>(StorageWorker &)> job);
 
+    // Called on the storage thread after every job with its duration and its error (null when it
+    // succeeded): what /metrics reports as database latency and errors. Must be thread-safe and
+    // outlive the store; set it before open().
+    using JobObserver = std::function<void(std::chrono::nanoseconds elapsed, const protocol::Error *error)>;
+    void setJobObserver(JobObserver observer) { m_jobObserver = std::move(observer); }
+
 private:
     // Queues a job for the storage thread; false when the store is closed.
     bool post(std::function<void(StorageWorker &)> job);
@@ -156,6 +163,7 @@ private:
 
     QThread *m_thread = nullptr;
     StorageWorker *m_worker = nullptr; // lives on m_thread; deleted when it finishes
+    JobObserver m_jobObserver;
 };
 
 template<class T>
@@ -173,8 +181,12 @@ Store::Result<T> Store::submit(std::function<protocol::Decoded<T>(StorageWorker 
         });
     Result<T> future = promise->future();
     promise->start();
-    post([promise, job = std::move(job)](StorageWorker &worker) {
-        promise->addResult(job(worker));
+    post([promise, job = std::move(job), observer = m_jobObserver](StorageWorker &worker) {
+        const auto started = std::chrono::steady_clock::now();
+        protocol::Decoded<T> result = job(worker);
+        if (observer)
+            observer(std::chrono::steady_clock::now() - started, result ? nullptr : &result.error());
+        promise->addResult(std::move(result));
         promise->finish();
     });
     return future;

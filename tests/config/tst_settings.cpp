@@ -87,6 +87,16 @@ QString fieldText(const Settings &s, const QString &field)
         return s.tls.clientCaFile;
     if (field == "allowed-origins"_L1)
         return s.allowedOrigins.isEmpty() ? u"*"_s : s.allowedOrigins.join(u',');
+    if (field == "probe-interval"_L1)
+        return QString::number(s.probeIntervalSeconds);
+    if (field == "log-format"_L1)
+        return logging::logFormatName(s.logFormat);
+    if (field == "metrics"_L1)
+        return s.metrics.enabled ? u"true"_s : u"false"_s;
+    if (field == "metrics-allow"_L1)
+        return s.metrics.allowedSubnets.join(u',');
+    if (field == "metrics-token"_L1)
+        return s.metrics.token;
     const QHash<QString, double> delivery{
         {u"ack-timeout"_s, s.delivery.ackTimeoutSeconds},
         {u"max-attempts"_s, s.delivery.maxAttempts},
@@ -377,6 +387,13 @@ void tst_Settings::eachOption_data()
                              << u"allowed-origins"_s << u"https://a.example,http://b.example:8080"_s;
     QTest::newRow("any origin") << QStringList{u"--allowed-origins"_s, u"*"_s} << u"allowed-origins"_s
                                 << u"*"_s;
+    QTest::newRow("log format json") << QStringList{u"--log-format"_s, u"json"_s} << u"log-format"_s
+                                     << u"json"_s;
+    QTest::newRow("metrics off") << QStringList{u"--metrics"_s, u"off"_s} << u"metrics"_s << u"false"_s;
+    QTest::newRow("metrics allow") << QStringList{u"--metrics-allow"_s, u"10.0.0.0/8, 192.0.2.7"_s}
+                                   << u"metrics-allow"_s << u"10.0.0.0/8,192.0.2.7/32"_s;
+    QTest::newRow("metrics allow none")
+        << QStringList{u"--metrics-allow"_s, u"none"_s} << u"metrics-allow"_s << QString();
     QTest::newRow("tls") << QStringList{u"--tls-cert"_s,      u"/etc/sb/cert.pem"_s, u"--tls-key"_s,
                                         u"/etc/sb/key.pem"_s, u"--tls-client-ca"_s,  u"/etc/sb/ca.pem"_s}
                          << u"tls-client-ca"_s << u"/etc/sb/ca.pem"_s;
@@ -438,6 +455,11 @@ void tst_Settings::everySourceSetsEverySetting_data()
         {u"agent-grace-period"_s, u"26"_s, u"26"_s},
         {u"event-history-max-events"_s, u"27"_s, u"27"_s},
         {u"event-history-max-age"_s, u"28"_s, u"28"_s},
+        {u"probe-interval"_s, u"0.5"_s, u"0.5"_s},
+        {u"log-format"_s, u"json"_s, u"json"_s},
+        {u"metrics"_s, u"false"_s, u"false"_s},
+        {u"metrics-allow"_s, u"10.1.0.0/16"_s, u"10.1.0.0/16"_s},
+        {u"metrics-token"_s, u"scrape-token-0123456789"_s, u"scrape-token-0123456789"_s},
     };
     for (const auto &[option, value, expected] : rows)
         QTest::newRow(qPrintable(option)) << option << value << expected;
@@ -449,7 +471,7 @@ void tst_Settings::everySourceSetsEverySetting()
     QFETCH(QString, value);
     QFETCH(QString, expected);
 
-    const QString section =
+    QString section =
         option.startsWith(u"event-history-"_s) ? u"events"_s
         : option == "allowed-origins"_L1       ? u"access"_s
         : QStringList{u"ack-timeout"_s, u"max-attempts"_s, u"agent-grace-period"_s}.contains(option) ||
@@ -464,6 +486,15 @@ void tst_Settings::everySourceSetsEverySetting()
             : u"limits"_s;
     QString key = section == "events"_L1 ? option.mid(6) : option; // [events] history_max_…
     key.replace(u'-', u'_');
+    // Settings whose INI key is not derived from their option.
+    static const QHash<QString, std::pair<QString, QString>> keys{
+        {u"log-format"_s, {u"log"_s, u"format"_s}},
+        {u"metrics"_s, {u"metrics"_s, u"enabled"_s}},
+        {u"metrics-allow"_s, {u"metrics"_s, u"allow"_s}},
+        {u"metrics-token"_s, {u"metrics"_s, u"token"_s}},
+    };
+    if (const auto it = keys.constFind(option); it != keys.cend())
+        std::tie(section, key) = *it;
     const QString ini = writeIni(u"[%1]\n%2=%3\n"_s.arg(section, key, value));
     const auto fromIni = parseInvocation(args({u"--config"_s, ini}), {});
     QVERIFY2(fromIni.ok(), qPrintable(fromIni.ok() ? QString() : fromIni.error().message));
@@ -638,6 +669,12 @@ void tst_Settings::badValues_data()
     QTest::newRow("exempt hostname") << QStringList{u"--exempt-addresses"_s, u"proxy.local"_s} << none
                                      << QString() << u"exempt-addresses"_s
                                      << QStringList{u"--exempt-addresses"_s, u"proxy.local"_s};
+    QTest::newRow("log format") << QStringList{u"--log-format"_s, u"xml"_s} << none << QString()
+                                << u"log-format"_s << QStringList{u"--log-format"_s, u"text or json"_s};
+    QTest::newRow("metrics not bool") << QStringList{u"--metrics"_s, u"maybe"_s} << none << QString()
+                                      << u"metrics"_s << QStringList{u"--metrics"_s, u"true or false"_s};
+    QTest::newRow("short metrics token") << QStringList{u"--metrics-token"_s, u"short"_s} << none << QString()
+                                         << u"metrics-token"_s << QStringList{u"--metrics-token"_s, u"16"_s};
     QTest::newRow("negative rate") << QStringList{u"--browser-message-rate"_s, u"-1"_s} << none << QString()
                                    << u"browser-message-rate"_s << QStringList{u"--browser-message-rate"_s};
     QTest::newRow("missing config") << QStringList{u"--config"_s, u"/nonexistent/switchboard.ini"_s} << none
@@ -672,6 +709,9 @@ void tst_Settings::secretsAreNotEchoed()
     const auto jwt = parseInvocation(args({u"--jwt-secret"_s, u"tiny-secret"_s}), {});
     QVERIFY(!jwt.ok());
     QVERIFY(!jwt.error().message.contains(u"tiny-secret"_s));
+    const auto metricsToken = parseInvocation(args({u"--metrics-token"_s, u"short-secret"_s}), {});
+    QVERIFY(!metricsToken.ok());
+    QVERIFY(!metricsToken.error().message.contains(u"short-secret"_s));
 }
 
 void tst_Settings::subcommands_data()

@@ -260,6 +260,8 @@ private Q_SLOTS:
     void readyzReportsDatabaseDown()
     {
         m_server->server()->store()->close();
+        // /readyz answers from the database probe, which notices on its next round.
+        QTRY_COMPARE_WITH_TIMEOUT(rawHttp(port(), httpRequest("GET", "/readyz")).status, 503, 10000);
         const RawHttpResponse response = rawHttp(port(), httpRequest("GET", "/readyz"));
         QCOMPARE(response.status, 503);
         QCOMPARE(json(response.body).value("status"_L1).toString(), u"unavailable"_s);

@@ -3,6 +3,8 @@
 #include "CoreTestKit.h"
 
 #include "core/Hub.h"
+#include "metrics/PrometheusText.h"
+#include "metrics/ServerMetrics.h"
 #include "shared/BrowserProtocol.h"
 
 #include <QLoggingCategory>
@@ -258,7 +260,9 @@ void HubTest::slowClientIsDroppedWhileFastOneKeepsUp()
     Hub::Config config = quietConfig();
     config.maxUnsentMessages = maxUnsentMessages;
     config.closeTimeout = std::chrono::milliseconds(20000);
+    metrics::ServerMetrics metrics(u"r1"_s, u"v1"_s, 0); // outlives the hub
     Hub hub(config);
+    hub.setMetrics(&metrics);
     HubHarness harness(&hub);
     QVERIFY(harness.listening());
     QSignalSpy dropped(&hub, &Hub::slowClientDropped);
@@ -293,6 +297,11 @@ void HubTest::slowClientIsDroppedWhileFastOneKeepsUp()
     QCOMPARE(hub.broadcast(message({{u"type"_s, u"flood"_s}, {u"seq"_s, sent}})), 1);
     ++sent;
     qInfo() << "slow client dropped after" << sent << "messages";
+    // /metrics counts the drop, every broadcast, and (with the type read once per message) what was sent.
+    const QByteArray text = metrics::renderPrometheusText(metrics.registry());
+    QVERIFY2(text.contains("\nswitchboard_slow_client_drops_total 1\n"), text.constData());
+    QVERIFY(text.contains(QByteArray("\nswitchboard_broadcasts_total " + QByteArray::number(sent) + '\n')));
+    QVERIFY(text.contains(R"(switchboard_messages_sent_total{endpoint="browser",type="other"} )"));
 
     // The fast client got everything, in order, one message per frame.
     QTRY_COMPARE_WITH_TIMEOUT(fast->messages.size(), sent, 30000);

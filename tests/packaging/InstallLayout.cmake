@@ -11,6 +11,8 @@ set(expected
     bin/switchboard-server
     bin/switchboard-agent
     etc/switchboard/switchboard.conf
+    etc/switchboard/qtlogging.ini
+    share/doc/Switchboard/OBSERVABILITY.md
     lib/systemd/system/switchboard-server.service
     share/doc/Switchboard/SECURITY.md
     share/doc/Switchboard/CONFIGURATION.md)

@@ -25,6 +25,7 @@ TestServer::TestServer()
     m_settings.uiPingIntervalSeconds = 5;
     m_settings.agentPingIntervalSeconds = 5;
     m_settings.readTimeoutSeconds = 10;
+    m_settings.probeIntervalSeconds = 0.2;
     m_settings.replicaName = u"test-replica"_s;
 }
 
