@@ -268,22 +268,7 @@ private Q_SLOTS:
                         .isEmpty();
         };
         const auto startSession = [&other](const QString &userId, const QString &requestId) {
-            other.send({{"type"_L1, u"session.start"_s},
-                        {"requestId"_L1, requestId},
-                        {"orgId"_L1, u"acme"_s},
-                        {"userId"_L1, userId},
-                        {"template"_L1, u"firefox"_s}});
-            const QJsonObject reply = other.waitFor(
-                [&](const QJsonObject &message) {
-                    return message.value("requestId"_L1).toString() == requestId;
-                },
-                10000);
-            return reply.value("result"_L1)
-                .toObject()
-                .value("session"_L1)
-                .toObject()
-                .value("sessionId"_L1)
-                .toString();
+            return switchboard::test::startSessionOnAdmin(other, u"acme"_s, userId, requestId);
         };
         const QString kept = startSession(u"alice"_s, u"r1"_s);
         const QString ended = startSession(u"bob"_s, u"r2"_s);

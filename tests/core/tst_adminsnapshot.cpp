@@ -6,7 +6,6 @@
 #include "TestServer.h"
 
 #include "core/AdminService.h"
-#include "storage/Store.h"
 
 #include <QJsonArray>
 #include <QLoggingCategory>
@@ -82,14 +81,7 @@ void AdminSnapshotTest::createSession(const QString &sessionId, const QString &o
     session.state = state;
     session.agentId = agentId;
     session.createdAt = QDateTime(QDate(2025, 12, 4), QTime(10, 0, second), Qt::UTC);
-    protocol::CommandInfo start;
-    start.commandId = u"cmd-start-"_s + sessionId;
-    start.agentId = agentId;
-    start.action = u"start_session"_s;
-    start.payload = {{"sessionId"_L1, sessionId}, {"user"_L1, userId}, {"template"_L1, u"firefox"_s}};
-    start.status = protocol::CommandStatus::Completed;
-    const auto created = m_server->server()->store()->createSessionWithCommand(session, start).result();
-    QVERIFY2(created.ok(), created.ok() ? "" : qPrintable(created.error().message));
+    QVERIFY(m_server->createSession(session));
 }
 
 QJsonObject AdminSnapshotTest::snapshotFor(const QString &orgId, Role role)
