@@ -8,6 +8,7 @@
 #include "core/AdminService.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QLoggingCategory>
 #include <QTest>
 
@@ -43,6 +44,7 @@ private Q_SLOTS:
     void scopedToTheOperatorsOrg_data();
     void scopedToTheOperatorsOrg();
     void truncatedBeyondTheLimit();
+    void largeSnapshotThenHeldDeltas();
 
 private:
     void createSession(const QString &sessionId, const QString &orgId, const QString &userId,
@@ -145,6 +147,41 @@ void AdminSnapshotTest::truncatedBeyondTheLimit()
     const QJsonObject beta = snapshotFor(u"beta"_s, Role::Operator);
     QCOMPARE(idsOf(beta), QStringList{u"b-running"_s});
     QVERIFY(!beta.contains("sessionsTruncated"_L1));
+}
+
+void AdminSnapshotTest::largeSnapshotThenHeldDeltas()
+{
+    // Over 256 KiB: the server waits for the snapshot to be written before the deltas held
+    // meanwhile follow it; they must still come, after it, and the client must stay connected.
+    for (int i = 0; i < 120; ++i) {
+        protocol::SessionInfo session;
+        session.sessionId = u"big-%1"_s.arg(i);
+        session.orgId = u"acme"_s;
+        session.userId = u"dora"_s;
+        session.templateName = u"firefox"_s;
+        session.state = SessionState::Running;
+        session.agentId = u"k8s-acme"_s;
+        session.url = u"/api/v1/sessions/big/vnc?"_s + QString(2000, u'x');
+        session.createdAt = QDateTime(QDate(2025, 12, 5), QTime(10, 0), Qt::UTC).addMSecs(i);
+        QVERIFY(m_server->createSession(session));
+    }
+    auto admin = std::make_shared<JsonSocket>();
+    m_clients.append(admin);
+    QVERIFY(admin->open(
+        m_server->wsUrl(u"/api/v1/ws/admin"_s, m_server->token(u"ops"_s, u"acme"_s, Role::Operator))));
+    // A browser of the org connects while the snapshot is on its way: its org.updated is held.
+    JsonSocket browser;
+    QVERIFY(browser.open(
+        m_server->wsUrl(u"/api/v1/ws/sessions"_s, m_server->token(u"dora"_s, u"acme"_s, Role::User))));
+    const QJsonObject snapshot = admin->waitForType(u"snapshot"_s, kTimeoutMs);
+    QCOMPARE(idsOf(snapshot).size(), 124);
+    QVERIFY(QJsonDocument(snapshot).toJson(QJsonDocument::Compact).size() > 256 * 1024);
+    // (The Hub announces the admin's own arrival before it is registered for its snapshot: an
+    // org.updated may precede the snapshot. Only the browser's, held, matters here.)
+    const int after = int(admin->received().indexOf(snapshot)) + 1;
+    const QJsonObject updated = admin->waitForType(u"org.updated"_s, kTimeoutMs, after);
+    QVERIFY(!updated.isEmpty());
+    QVERIFY(admin->isConnected());
 }
 
 QTEST_MAIN(AdminSnapshotTest)
