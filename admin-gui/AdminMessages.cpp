@@ -65,6 +65,12 @@ Decoded<AdminMessage> decodeSnapshot(const QJsonObject &object)
     snapshot.agents = std::move(agents).value();
     snapshot.orgs = std::move(orgs).value();
     snapshot.commands = std::move(commands).value();
+    auto sessions = admin::decodeSnapshotSessions(object);
+    if (!sessions)
+        return sessions.error();
+    snapshot.sessions = std::move(sessions.value().sessions);
+    snapshot.sessionsListed = object.contains("sessions"_L1) && !object.value("sessions"_L1).isNull();
+    snapshot.sessionsTruncated = sessions.value().truncated;
     snapshot.epoch = reader.optionalString(u"epoch"_s, {}, browser::kMaxEpochLength);
     const QJsonObject seqs = reader.optionalObject(u"seqs"_s);
     if (!reader.ok())

@@ -21,6 +21,11 @@ struct Snapshot
     QList<protocol::AgentInfo> agents;
     QList<protocol::OrgInfo> orgs;
     QList<protocol::CommandInfo> commands;
+    // The sessions that had not ended, as of the seqs below (later events apply on top); none
+    // from a server older than this list. Truncated: the server had more than it listed.
+    QList<protocol::SessionInfo> sessions;
+    bool sessionsListed = false; // the server sent the list (even if empty)
+    bool sessionsTruncated = false;
     QString epoch;               // empty until the server keeps an event history
     QHash<QString, qint64> seqs; // latest event seq per org in scope
 };

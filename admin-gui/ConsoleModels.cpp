@@ -64,7 +64,13 @@ ConsoleModels::ConsoleModels(ConsoleClient *client, QObject *parent)
 void ConsoleModels::onSnapshot(const Snapshot &snapshot)
 {
     m_agents.setAgents(snapshot.agents);
-    m_orgs.setOrgs(snapshot.orgs);
+    m_orgs.applySnapshot(snapshot);
+    if (snapshot.sessionsTruncated) {
+        m_events.appendNotice(
+            tr("The server listed only %n session(s) that had not ended; the organisations view may be "
+               "missing some until their next event.",
+               nullptr, int(snapshot.sessions.size())));
+    }
     m_commands.setCommands(snapshot.commands);
 }
 

@@ -293,6 +293,43 @@ void OrgTreeModel::setOrgs(const QList<OrgInfo> &orgs)
         upsertOrg(org);
 }
 
+void OrgTreeModel::applySnapshot(const Snapshot &snapshot)
+{
+    if (!snapshot.sessionsListed) {
+        m_snapshotEpoch.clear();
+        m_snapshotSeqs.clear();
+        setOrgs(snapshot.orgs);
+        return;
+    }
+    m_snapshotEpoch = snapshot.epoch;
+    m_snapshotSeqs = snapshot.seqs;
+    if (!snapshot.sessionsTruncated) {
+        QSet<QString> listed;
+        for (const SessionInfo &session : snapshot.sessions)
+            listed.insert(session.sessionId);
+        for (const auto &org : m_root->children) {
+            bool removed = false;
+            for (int userRow = int(org->children.size()) - 1; userRow >= 0; --userRow) {
+                Node *user = org->children.at(size_t(userRow)).get();
+                for (int row = int(user->children.size()) - 1; row >= 0; --row) {
+                    if (!listed.contains(user->children.at(size_t(row))->id)) {
+                        removeNode(user->children.at(size_t(row)).get());
+                        removed = true;
+                    }
+                }
+                if (user->children.empty())
+                    removeNode(user);
+            }
+            if (removed)
+                changed(org.get());
+        }
+    }
+    for (const SessionInfo &session : snapshot.sessions)
+        upsertSession(session);
+    // Last, so that an org whose sessions all went and that is no longer listed goes too.
+    setOrgs(snapshot.orgs);
+}
+
 void OrgTreeModel::upsertSession(const SessionInfo &session)
 {
     Node *existing = findSession(session.sessionId);
@@ -323,6 +360,9 @@ void OrgTreeModel::applySessionEvent(const browser::SessionEvent &event)
 {
     if (event.orgId.isEmpty())
         return;
+    if (event.seq > 0 && !m_snapshotEpoch.isEmpty() && event.epoch == m_snapshotEpoch &&
+        event.seq <= m_snapshotSeqs.value(event.orgId, -1))
+        return; // already in the snapshot's session list
     Node *node = findSession(event.sessionId);
     if (event.type == browser::EventType::Deleted) {
         if (node) {
@@ -375,6 +415,8 @@ void OrgTreeModel::applySessionEvent(const browser::SessionEvent &event)
 
 void OrgTreeModel::clear()
 {
+    m_snapshotEpoch.clear();
+    m_snapshotSeqs.clear();
     if (m_root->children.empty())
         return;
     beginResetModel();

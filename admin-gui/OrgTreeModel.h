@@ -1,7 +1,10 @@
 // Organisations -> users -> sessions, live. Orgs and their connected-client counts come from the
-// admin snapshot and org.updated; sessions from session events (the admin stream carries no
-// session list), so a session appears when the console first hears of it.
+// admin snapshot and org.updated; sessions from the snapshot's list of sessions that have not
+// ended, then from session events. Each snapshot (every connect and reconnect) is the truth: a
+// session it does not list goes, unless the server said the list was truncated.
 #pragma once
+
+#include "AdminMessages.h"
 
 #include "shared/BrowserProtocol.h"
 #include "shared/Records.h"
@@ -34,6 +37,11 @@ public:
     // After a (re)connect: orgs updated in place; an org no longer listed goes unless sessions are
     // known for it.
     void setOrgs(const QList<protocol::OrgInfo> &orgs);
+    // Orgs as setOrgs; sessions updated in place from the list (a complete list removes the
+    // sessions it does not name, and users left without any). Events up to the snapshot's seqs
+    // are in the list already: applySessionEvent skips them (a resume replays them for the log).
+    // A snapshot without a session list (an older server) changes orgs only.
+    void applySnapshot(const Snapshot &snapshot);
     void upsertOrg(const protocol::OrgInfo &org);
     void upsertSession(const protocol::SessionInfo &session);
     void applySessionEvent(const protocol::browser::SessionEvent &event);
@@ -56,6 +64,9 @@ private:
     void changed(Node *node);
 
     std::unique_ptr<Node> m_root;
+    // Where the last snapshot's session list stands (events at or below are in it).
+    QString m_snapshotEpoch;
+    QHash<QString, qint64> m_snapshotSeqs;
 };
 
 } // namespace switchboard::console

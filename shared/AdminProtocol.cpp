@@ -335,15 +335,19 @@ QString formatResumePositions(const QMap<QString, qint64> &since)
 
 QByteArray encodeSnapshot(const QList<AgentInfo> &agents, const QList<OrgInfo> &orgs,
                           const QList<CommandInfo> &commands, const QDateTime &now,
-                          const EventPosition &events, bool partial)
+                          const EventPosition &events, bool partial, const SnapshotSessions &sessions)
 {
-    JsonWriter writer(256 + agents.size() * 512 + orgs.size() * 64 + commands.size() * 512);
+    JsonWriter writer(256 + agents.size() * 512 + orgs.size() * 64 + commands.size() * 512 +
+                      sessions.sessions.size() * 512);
     writer.beginObject();
     writer.field("type"_L1, "snapshot"_L1);
     writer.timestampField("timestamp"_L1, now);
     writeRecords(writer, "agents"_L1, agents);
     writeRecords(writer, "orgs"_L1, orgs);
     writeRecords(writer, "commands"_L1, commands);
+    writeRecords(writer, "sessions"_L1, sessions.sessions);
+    if (sessions.truncated)
+        writer.field("sessionsTruncated"_L1, true);
     if (!events.epoch.isEmpty()) {
         writer.field("epoch"_L1, events.epoch);
         // Org ids are data, not keys known to be plain ASCII: QJsonObject escapes them.
@@ -356,6 +360,47 @@ QByteArray encodeSnapshot(const QList<AgentInfo> &agents, const QList<OrgInfo> &
         writer.field("partial"_L1, true);
     writer.endObject();
     return writer.take();
+}
+
+Decoded<SnapshotSessions> decodeSnapshotSessions(const QJsonObject &snapshot)
+{
+    JsonReader reader(snapshot);
+    SnapshotSessions result;
+    const QJsonArray items = reader.optionalArray(u"sessions"_s);
+    result.truncated = reader.optionalBool(u"sessionsTruncated"_s, false);
+    if (!reader.ok())
+        return reader.error();
+    if (items.size() > kMaxSnapshotSessions) {
+        return Error{ErrorCode::InvalidValue,
+                     u"sessions: must have at most "_s + QString::number(kMaxSnapshotSessions) + u" items"_s,
+                     u"sessions"_s,
+                     {}};
+    }
+    result.sessions.reserve(items.size());
+    for (qsizetype i = 0; i < items.size(); ++i) {
+        const QString path = u"sessions["_s + QString::number(i) + u']';
+        const QJsonValue item = items.at(i);
+        if (!item.isObject()) {
+            return Error{
+                ErrorCode::WrongType, path + u": expected object, got "_s + jsonTypeName(item), path, {}};
+        }
+        auto session = SessionInfo::fromJson(item.toObject());
+        if (!session) {
+            Error error = session.error();
+            error.field = error.field.isEmpty() ? path : path + u'.' + error.field;
+            error.message = path + u'.' + error.message;
+            return error;
+        }
+        // The tree files a session under its org: one without is no use and not what servers send.
+        if (session.value().orgId.isEmpty()) {
+            return Error{ErrorCode::MissingField,
+                         path + u".orgId: required string is missing"_s,
+                         path + u".orgId"_s,
+                         {}};
+        }
+        result.sessions.append(std::move(session).value());
+    }
+    return result;
 }
 
 QByteArray encodeAgentUpdated(const AgentInfo &agentInfo)

@@ -81,12 +81,27 @@ struct EventPosition
     QString epoch;              // empty: the snapshot carries no event position
     QMap<QString, qint64> seqs; // orgId -> latest seq
 };
-// {"type":"snapshot","timestamp","agents":[...],"orgs":[...],"commands":[...],"epoch"?,"seqs"?:{...},
-//  "partial"?:true} - partial: cluster mode, Redis could not be asked; agents of other replicas
-// may show as offline.
+// The sessions of a snapshot: every session of the client's orgs that has not ended (not
+// terminated or failed), as they stood right after the snapshot's seqs were read, so that the
+// session events after those seqs apply on top. At most kMaxSnapshotSessions; truncated says the
+// server had more than it listed.
+inline constexpr qsizetype kMaxSnapshotSessions = 10000;
+struct SnapshotSessions
+{
+    QList<SessionInfo> sessions;
+    bool truncated = false;
+};
+// {"type":"snapshot","timestamp","agents":[...],"orgs":[...],"commands":[...],"sessions":[...],
+//  "sessionsTruncated"?:true,"epoch"?,"seqs"?:{...},"partial"?:true} - partial: cluster mode,
+// Redis could not be asked; agents of other replicas may show as offline.
 QByteArray encodeSnapshot(const QList<AgentInfo> &agents, const QList<OrgInfo> &orgs,
                           const QList<CommandInfo> &commands, const QDateTime &now,
-                          const EventPosition &events = {}, bool partial = false);
+                          const EventPosition &events = {}, bool partial = false,
+                          const SnapshotSessions &sessions = {});
+// The "sessions" and "sessionsTruncated" fields of a parsed snapshot. Absent means none (a server
+// from before the field). Each item must be a session record with a non-empty orgId; more than
+// kMaxSnapshotSessions items is an error naming "sessions".
+Decoded<SnapshotSessions> decodeSnapshotSessions(const QJsonObject &snapshot);
 QByteArray encodeAgentUpdated(const AgentInfo &agent);       // {"type":"agent.updated","agent":{...}}
 QByteArray encodeAgentRemoved(const QString &agentId);       // {"type":"agent.removed","agentId"}
 QByteArray encodeOrgUpdated(const OrgInfo &org);             // {"type":"org.updated","org":{...}}

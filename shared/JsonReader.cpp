@@ -9,8 +9,6 @@ using namespace Qt::StringLiterals;
 
 namespace switchboard::protocol {
 
-namespace {
-
 QLatin1StringView jsonTypeName(const QJsonValue &value)
 {
     switch (value.type()) {
@@ -31,6 +29,8 @@ QLatin1StringView jsonTypeName(const QJsonValue &value)
     }
     return "nothing"_L1;
 }
+
+namespace {
 
 // Beyond this a double no longer converts to qint64 safely; every range we check is far inside it.
 constexpr double kSafeIntegerBound = 9.2e18;

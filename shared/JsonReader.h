@@ -10,6 +10,9 @@
 
 namespace switchboard::protocol {
 
+// "string", "number", ...: the JSON type as named in error messages ("expected object, got number").
+QLatin1StringView jsonTypeName(const QJsonValue &value);
+
 // Reads fields of one object; the first problem is kept and later reads become no-ops.
 // Usage: JsonReader r(obj, u"payload"_s); auto id = r.requiredString(u"commandId"_s);
 //        if (!r.ok()) return r.error();

@@ -355,6 +355,13 @@
             <source>Server error: %1</source>
             <translation>Serverfehler: %1</translation>
         </message>
+        <message numerus="yes">
+            <source>The server listed only %n session(s) that had not ended; the organisations view may be missing some until their next event.</source>
+            <translation>
+                <numerusform>Der Server hat nur %n nicht beendete Sitzung aufgeführt; in der Organisationsansicht können bis zu ihrem nächsten Ereignis Sitzungen fehlen.</numerusform>
+                <numerusform>Der Server hat nur %n nicht beendete Sitzungen aufgeführt; in der Organisationsansicht können bis zu ihrem nächsten Ereignis Sitzungen fehlen.</numerusform>
+            </translation>
+        </message>
     </context>
     <context>
         <name>switchboard::console::EventLogModel</name>

@@ -355,6 +355,13 @@
             <source>Server error: %1</source>
             <translation>Erreur du serveur : %1</translation>
         </message>
+        <message numerus="yes">
+            <source>The server listed only %n session(s) that had not ended; the organisations view may be missing some until their next event.</source>
+            <translation>
+                <numerusform>Le serveur n’a listé que %n session non terminée ; des sessions peuvent manquer dans la vue des organisations jusqu’à leur prochain événement.</numerusform>
+                <numerusform>Le serveur n’a listé que %n sessions non terminées ; des sessions peuvent manquer dans la vue des organisations jusqu’à leur prochain événement.</numerusform>
+            </translation>
+        </message>
     </context>
     <context>
         <name>switchboard::console::EventLogModel</name>

@@ -56,64 +56,84 @@ QString iniKeyText(const QString &key)
 
 // --- value parsers -------------------------------------------------------------------------------
 
+// The problem with `value` as a number of seconds (empty when fine; the number in `parsed`).
+QString parseSeconds(const QString &value, double &parsed)
+{
+    bool ok = false;
+    parsed = value.trimmed().toDouble(&ok);
+    if (!ok || !std::isfinite(parsed) || parsed <= 0 || parsed > kMaxSeconds)
+        return u"expected a number of seconds greater than 0 (fractions allowed) and at most %1"_s.arg(
+            kMaxSeconds, 0, 'f', 0);
+    return {};
+}
+
+// The problem with `value` as a whole number in [min, max] (empty when fine; the number in `parsed`).
+QString parseWholeNumber(const QString &value, qint64 min, qint64 max, qint64 &parsed)
+{
+    bool ok = false;
+    parsed = value.trimmed().toLongLong(&ok, 10);
+    if (!ok || parsed < min || parsed > max)
+        return u"expected a whole number from %1 to %2"_s.arg(min).arg(max);
+    return {};
+}
+
 Apply seconds(double Settings::*field)
 {
     return [field](Settings &settings, const QString &value) -> QString {
-        bool ok = false;
-        const double parsed = value.trimmed().toDouble(&ok);
-        if (!ok || !std::isfinite(parsed) || parsed <= 0 || parsed > kMaxSeconds)
-            return u"expected a number of seconds greater than 0 (fractions allowed) and at most %1"_s.arg(
-                kMaxSeconds, 0, 'f', 0);
-        settings.*field = parsed;
-        return {};
+        double parsed = 0;
+        QString problem = parseSeconds(value, parsed);
+        if (problem.isEmpty())
+            settings.*field = parsed;
+        return problem;
     };
 }
 
-Apply limitSeconds(double Limits::*field)
+// A number of seconds inside a group of settings (Settings::limits, Settings::delivery).
+template<class Group>
+Apply groupSeconds(Group Settings::*group, double Group::*field)
 {
-    return [field](Settings &settings, const QString &value) -> QString {
-        Settings scratch;
-        const QString problem = seconds(&Settings::heartbeatTimeoutSeconds)(scratch, value);
+    return [group, field](Settings &settings, const QString &value) -> QString {
+        double parsed = 0;
+        QString problem = parseSeconds(value, parsed);
         if (problem.isEmpty())
-            settings.limits.*field = scratch.heartbeatTimeoutSeconds;
+            (settings.*group).*field = parsed;
         return problem;
     };
+}
+
+// A whole number inside a group of settings, stored as the field's own integer type.
+template<class Group, class Integer>
+Apply groupInteger(Group Settings::*group, Integer Group::*field, qint64 min, qint64 max)
+{
+    return [group, field, min, max](Settings &settings, const QString &value) -> QString {
+        qint64 parsed = 0;
+        QString problem = parseWholeNumber(value, min, max, parsed);
+        if (problem.isEmpty())
+            (settings.*group).*field = Integer(parsed);
+        return problem;
+    };
+}
+
+// The names the setting table below uses, one per group.
+Apply limitSeconds(double Limits::*field)
+{
+    return groupSeconds(&Settings::limits, field);
 }
 
 template<class Integer>
 Apply limitInteger(Integer Limits::*field, qint64 min, qint64 max)
 {
-    return [field, min, max](Settings &settings, const QString &value) -> QString {
-        bool ok = false;
-        const qint64 parsed = value.trimmed().toLongLong(&ok, 10);
-        if (!ok || parsed < min || parsed > max)
-            return u"expected a whole number from %1 to %2"_s.arg(min).arg(max);
-        settings.limits.*field = Integer(parsed);
-        return {};
-    };
+    return groupInteger(&Settings::limits, field, min, max);
 }
 
 Apply deliverySeconds(double Delivery::*field)
 {
-    return [field](Settings &settings, const QString &value) -> QString {
-        Settings scratch;
-        const QString problem = seconds(&Settings::heartbeatTimeoutSeconds)(scratch, value);
-        if (problem.isEmpty())
-            settings.delivery.*field = scratch.heartbeatTimeoutSeconds;
-        return problem;
-    };
+    return groupSeconds(&Settings::delivery, field);
 }
 
 Apply deliveryInteger(int Delivery::*field, int min, int max)
 {
-    return [field, min, max](Settings &settings, const QString &value) -> QString {
-        bool ok = false;
-        const qint64 parsed = value.trimmed().toLongLong(&ok, 10);
-        if (!ok || parsed < min || parsed > max)
-            return u"expected a whole number from %1 to %2"_s.arg(min).arg(max);
-        settings.delivery.*field = int(parsed);
-        return {};
-    };
+    return groupInteger(&Settings::delivery, field, min, max);
 }
 
 Apply nonEmptyText(QString Settings::*field, bool (*valid)(QStringView), QLatin1StringView expected)

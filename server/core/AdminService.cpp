@@ -10,6 +10,7 @@
 
 #include <QJsonArray>
 #include <QLoggingCategory>
+#include <QTimer>
 
 Q_LOGGING_CATEGORY(lcAdmin, "switchboard.admin")
 
@@ -262,6 +263,26 @@ void AdminService::sendSnapshot(quint64 clientId)
                          parts->events.seqs = cursors.value().latest;
                      });
     }
+    // Sessions are read right after the seqs, on the same storage queue: every event up to those
+    // seqs is already in the session rows (SessionService writes the row before the event is
+    // recorded), and events after them, delivered after the snapshot, apply on top (a state
+    // carried twice is harmless). One row more than the limit tells whether there were more.
+    const int sessionLimit = m_snapshotSessionLimit;
+    whenFinished(this, m_store->activeSessions(scope, sessionLimit + 1),
+                 [parts, sessionLimit](Decoded<QList<protocol::SessionInfo>> result) {
+                     if (!result) {
+                         // Listed as truncated: the console then keeps what it knew instead of
+                         // dropping every session.
+                         qCWarning(lcAdmin) << "snapshot without sessions:" << result.error().message;
+                         parts->sessions.truncated = true;
+                         return;
+                     }
+                     parts->sessions.sessions = std::move(result).value();
+                     if (parts->sessions.sessions.size() > sessionLimit) {
+                         parts->sessions.sessions.resize(sessionLimit);
+                         parts->sessions.truncated = true;
+                     }
+                 });
 
     // Reads queued back to back on the storage thread; the last one's continuation sends.
     whenFinished(this, m_store->listAgents(scope), [parts](Decoded<QList<protocol::AgentInfo>> result) {
@@ -351,17 +372,34 @@ void AdminService::composeSnapshot(quint64 clientId, const QString &scope,
         commands ? commands.value() : QList<protocol::CommandInfo>{};
     if (!commands)
         qCWarning(lcAdmin) << "snapshot without commands:" << commands.error().message;
-    m_hub->send(clientId,
-                protocol::admin::encodeSnapshot(agents, orgList, commandList, QDateTime::currentDateTimeUtc(),
-                                                parts->events, directory && !directory->complete));
-    if (m_redisAvailable)
-        m_hub->send(clientId,
-                    protocol::admin::encodeClusterStatus(*m_redisAvailable, QDateTime::currentDateTimeUtc()));
+    const QByteArray snapshot =
+        protocol::admin::encodeSnapshot(agents, orgList, commandList, QDateTime::currentDateTimeUtc(),
+                                        parts->events, directory && !directory->complete, parts->sessions);
+    m_hub->send(clientId, snapshot);
     const auto pending = m_awaitingSnapshot.find(clientId);
     if (pending == m_awaitingSnapshot.end())
         return;
     pending->snapshotSent = true;
-    if (pending->resume)
+    afterSnapshotWritten(clientId, snapshot.size());
+}
+
+void AdminService::afterSnapshotWritten(quint64 clientId, qsizetype snapshotBytes)
+{
+    // Below this the snapshot and what follows fit the slow-client byte limit together.
+    constexpr qsizetype kSmallSnapshot = 256 * 1024;
+    const BrowserClient *client = m_hub->client(clientId);
+    if (!client || !m_awaitingSnapshot.contains(clientId))
+        return;
+    if (snapshotBytes > kSmallSnapshot && !client->unsentMessageEnds.empty()) {
+        // The Hub settles written bytes as the socket reports them; deltas stay held meanwhile.
+        QTimer::singleShot(
+            5, this, [this, clientId, snapshotBytes] { afterSnapshotWritten(clientId, snapshotBytes); });
+        return;
+    }
+    if (m_redisAvailable)
+        m_hub->send(clientId,
+                    protocol::admin::encodeClusterStatus(*m_redisAvailable, QDateTime::currentDateTimeUtc()));
+    if (m_awaitingSnapshot.value(clientId).resume)
         replayMissed(clientId);
     else
         releaseHeld(clientId, {}, {});

@@ -1,7 +1,7 @@
 // AdminService: the /api/v1/ws/admin stream. Sends each admin client a snapshot (agents, orgs with
-// their connected-client counts, recent commands), then the live deltas in its scope, and serves
-// its requests. This is the one place where an operator's or admin's permission for a request is
-// checked: admins act on every org, operators on their own only. Session events carry their seq;
+// their connected-client counts, recent commands, the sessions that have not ended), then the live deltas in
+// its scope, and serves its requests. This is the one place where an operator's or admin's permission for a
+// request is checked: admins act on every org, operators on their own only. Session events carry their seq;
 // the snapshot says where each org's history stands, and a client that reconnects with those
 // positions (?epoch=&since=org:seq,... or a resume request) gets the snapshot, then the session
 // events it missed, then the live deltas.
@@ -67,6 +67,12 @@ public:
     void publishClusterStatus(bool redisAvailable);
 
     static constexpr int kSnapshotCommandLimit = 200;
+    // Sessions a snapshot lists at most; beyond it the snapshot says sessionsTruncated. Tests lower it.
+    void setSnapshotSessionLimit(int limit)
+    {
+        m_snapshotSessionLimit = qBound(0, limit, kMaxSnapshotSessions);
+    }
+    static constexpr int kMaxSnapshotSessions = int(protocol::admin::kMaxSnapshotSessions);
 
 Q_SIGNALS:
     // An org.broadcast was delivered to this replica's clients of the org (the cluster bus
@@ -96,11 +102,15 @@ private:
         QList<protocol::AgentInfo> agents;
         QList<protocol::OrgInfo> orgs;
         protocol::admin::EventPosition events;
+        protocol::admin::SnapshotSessions sessions;
     };
     void sendSnapshot(quint64 clientId);
     void composeSnapshot(quint64 clientId, const QString &scope, const std::shared_ptr<SnapshotParts> &parts,
                          const protocol::Decoded<QList<protocol::CommandInfo>> &commands,
                          const ClusterPresence::AgentDirectory *directory);
+    // Once the snapshot frame has left (at once for a small one): a big snapshot still queued
+    // must not count as a backlog against the client when the held deltas follow it.
+    void afterSnapshotWritten(quint64 clientId, qsizetype snapshotBytes);
     // After the snapshot: the replay a resume asked for, then the held deltas, then live.
     void replayMissed(quint64 clientId);
     void releaseHeld(quint64 clientId, const QMap<QString, qint64> &replayedUpTo,
@@ -138,6 +148,7 @@ private:
     QPointer<ClusterPresence> m_presence;
     std::optional<bool> m_redisAvailable; // cluster mode only: the last cluster.status
     QHash<quint64, Pending> m_awaitingSnapshot;
+    int m_snapshotSessionLimit = kMaxSnapshotSessions;
 };
 
 } // namespace switchboard

@@ -263,4 +263,17 @@ Decoded<QList<SessionInfo>> SessionTable::forAgent(const QString &agentId, bool 
                     {agentId}, u"list agent sessions");
 }
 
+Decoded<QList<SessionInfo>> SessionTable::active(const QString &orgId, int limit)
+{
+    if (limit <= 0)
+        return QList<SessionInfo>{};
+    if (orgId.isEmpty())
+        return readList(u"SELECT "_s + kSessionColumns + u" FROM sessions WHERE "_s + kNotEnded +
+                            u" ORDER BY created_at, id LIMIT ?"_s,
+                        {limit}, u"list active sessions");
+    return readList(u"SELECT "_s + kSessionColumns + u" FROM sessions WHERE org_id = ? AND "_s + kNotEnded +
+                        u" ORDER BY created_at, id LIMIT ?"_s,
+                    {orgId, limit}, u"list active sessions");
+}
+
 } // namespace switchboard

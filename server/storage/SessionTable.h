@@ -24,6 +24,8 @@ public:
     protocol::Decoded<SessionTransition> update(const SessionUpdate &update);
     protocol::Decoded<QList<protocol::SessionInfo>> forOrg(const QString &orgId, bool includeEnded);
     protocol::Decoded<QList<protocol::SessionInfo>> forAgent(const QString &agentId, bool activeOnly);
+    // Sessions not ended, of one org (all orgs when orgId is empty), oldest first, at most limit.
+    protocol::Decoded<QList<protocol::SessionInfo>> active(const QString &orgId, int limit);
     // Fails (with `reason`) every active session whose agent has been offline or stale since before
     // awayBefore, or no longer exists, in one transaction; returns what changed.
     protocol::Decoded<QList<SessionTransition>> failAbandoned(const QDateTime &awayBefore,

@@ -252,6 +252,12 @@ Store::Result<QList<SessionInfo>> Store::sessionsForAgent(const QString &agentId
     });
 }
 
+Store::Result<QList<SessionInfo>> Store::activeSessions(const QString &orgId, int limit)
+{
+    return query<QList<SessionInfo>>(
+        [orgId, limit](StorageWorker &worker) { return worker.sessions().active(orgId, limit); });
+}
+
 Store::Result<QList<protocol::browser::SessionEvent>>
 Store::appendEvents(const QList<protocol::browser::SessionEvent> &events, const QDateTime &now)
 {

@@ -125,6 +125,9 @@ public:
     // Oldest first; terminated/failed only with includeEnded.
     Result<QList<protocol::SessionInfo>> sessionsForOrg(const QString &orgId, bool includeEnded = false);
     Result<QList<protocol::SessionInfo>> sessionsForAgent(const QString &agentId, bool activeOnly = true);
+    // Sessions not terminated or failed, of one org (empty orgId = all orgs), oldest first, at
+    // most limit (ask for one more than you show to know whether there were more).
+    Result<QList<protocol::SessionInfo>> activeSessions(const QString &orgId, int limit);
     // Every active session whose agent has been offline or stale since before awayBefore (its row's
     // updated_at), or was deleted, becomes failed with `reason`, in one transaction. Returns the
     // transitions (previous state included) for the events.

@@ -39,6 +39,24 @@ private Q_SLOTS:
         QCOMPARE(value.agents.first().agentId, u"k8s-1"_s);
         QCOMPARE(value.orgs.first().clients, 12);
         QCOMPARE(value.commands.first().status, CommandStatus::Sent);
+        QVERIFY(value.sessionsListed);
+        QVERIFY(value.sessions.isEmpty());
+
+        SessionInfo session;
+        session.sessionId = u"alice-firefox-1"_s;
+        session.orgId = u"acme"_s;
+        session.userId = u"alice"_s;
+        session.state = SessionState::Hibernated;
+        session.agentId = u"k8s-1"_s;
+        auto withSessions = decodeAdminMessage(
+            admin::encodeSnapshot({}, {org}, {}, now(), {}, false, admin::SnapshotSessions{{session}, true}),
+            now());
+        QVERIFY2(withSessions.ok(), qPrintable(withSessions ? QString() : withSessions.error().message));
+        const auto &listed = std::get<Snapshot>(withSessions.value());
+        QCOMPARE(listed.sessions.size(), 1);
+        QCOMPARE(listed.sessions.first().sessionId, u"alice-firefox-1"_s);
+        QCOMPARE(listed.sessions.first().state, SessionState::Hibernated);
+        QVERIFY(listed.sessionsTruncated);
 
         auto agent = decodeAdminMessage(admin::encodeAgentUpdated(sampleAgent(u"k8s-2"_s)), now());
         QVERIFY(agent && std::get<AgentUpdated>(agent.value()).agent.agentId == u"k8s-2"_s);
@@ -81,6 +99,8 @@ private Q_SLOTS:
         QCOMPARE(snapshot.epoch, u"E"_s);
         QCOMPARE(snapshot.seqs.value(u"acme"_s), 4);
         QCOMPARE(snapshot.seqs.value(u"globex"_s), 0);
+        // A server from before the session list: the console must not take it for "no sessions".
+        QVERIFY(!snapshot.sessionsListed);
         auto resync =
             decodeAdminMessage(R"({"type":"resync_required","orgId":"acme","epoch":"E2","seq":9})", now());
         QVERIFY(resync);
@@ -105,6 +125,21 @@ private Q_SLOTS:
             << int(ErrorCode::WrongType);
         QTest::newRow("agent entry not an object")
             << QByteArray(R"({"type":"snapshot","agents":[7],"orgs":[],"commands":[]})")
+            << int(ErrorCode::WrongType);
+        QTest::newRow("sessions not an array")
+            << QByteArray(R"({"type":"snapshot","sessions":{}})") << int(ErrorCode::WrongType);
+        QTest::newRow("session entry not an object")
+            << QByteArray(R"({"type":"snapshot","sessions":["s1"]})") << int(ErrorCode::WrongType);
+        QTest::newRow("session with an unknown state")
+            << QByteArray(R"({"type":"snapshot","sessions":[{"sessionId":"s1","orgId":"acme","userId":"u",)"
+                          R"("state":"exploded"}]})")
+            << int(ErrorCode::InvalidValue);
+        QTest::newRow("session without org")
+            << QByteArray(
+                   R"({"type":"snapshot","sessions":[{"sessionId":"s1","userId":"u","state":"running"}]})")
+            << int(ErrorCode::MissingField);
+        QTest::newRow("sessionsTruncated not a boolean")
+            << QByteArray(R"({"type":"snapshot","sessions":[],"sessionsTruncated":"yes"})")
             << int(ErrorCode::WrongType);
         QTest::newRow("negative seq")
             << QByteArray(R"({"type":"snapshot","seqs":{"acme":-1}})") << int(ErrorCode::InvalidValue);

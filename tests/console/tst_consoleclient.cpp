@@ -1,7 +1,8 @@
 // ConsoleClient and the models against a real in-process server and real agent simulator
 // processes: connect, agents appear, a session starts and its command completes, events arrive,
 // a pending agent is approved, requests fail and time out cleanly, the server goes away and the
-// console reconnects by itself; the token never reaches the log.
+// console reconnects by itself; sessions that existed before the console connected are in the
+// organisations tree at once; the token never reaches the log.
 #include "ConsoleClient.h"
 #include "ConsoleModels.h"
 #include "ConsoleTestKit.h"
@@ -236,6 +237,73 @@ private Q_SLOTS:
         QTest::qWait(300);
         QCOMPARE(count(u"before-1"_s), 1); // not replayed twice
         QCOMPARE(count(u"missed-1"_s), 1);
+    }
+
+    void sessionsThatExistedBeforeTheConsoleConnected()
+    {
+        // Sessions started before the console connects are in the organisations tree as soon as
+        // it is connected (the snapshot lists them); one that ends while it is away is gone after
+        // the reconnect, even though the resume replays the events that ended it.
+        auto server = std::make_unique<TestServer>();
+        QVERIFY(server->start());
+        const quint16 port = server->server()->serverPort();
+        const auto agent = server->createAgent(u"sim-a"_s, u"acme"_s);
+        auto sim = startAgent(port, agent.agentId, agent.apiKey);
+        QTRY_VERIFY_WITH_TIMEOUT(server->server()->agentHub()->connection(u"sim-a"_s), 15000);
+
+        const QString token = server->token(u"root"_s, u"ops"_s, Role::Admin);
+        switchboard::test::JsonSocket other; // another operator, busy before our console starts
+        QVERIFY(other.open(server->wsUrl(u"/api/v1/ws/admin"_s, token)));
+        QVERIFY(!other.waitForType(u"snapshot"_s, 10000).isEmpty());
+        const auto stateReached = [&other](const QString &sessionId, const QString &state) {
+            return !other
+                        .waitFor(
+                            [&](const QJsonObject &message) {
+                                return message.value("type"_L1).toString() == "session.state.changed"_L1 &&
+                                       message.value("sessionId"_L1).toString() == sessionId &&
+                                       message.value("data"_L1).toObject().value("newState"_L1).toString() ==
+                                           state;
+                            },
+                            15000)
+                        .isEmpty();
+        };
+        const auto startSession = [&other](const QString &userId, const QString &requestId) {
+            return switchboard::test::startSessionOnAdmin(other, u"acme"_s, userId, requestId);
+        };
+        const QString kept = startSession(u"alice"_s, u"r1"_s);
+        const QString ended = startSession(u"bob"_s, u"r2"_s);
+        QVERIFY(!kept.isEmpty() && !ended.isEmpty());
+        QVERIFY(stateReached(kept, u"running"_s));
+        QVERIFY(stateReached(ended, u"running"_s));
+        other.send({{"type"_L1, u"session.stop"_s}, {"requestId"_L1, u"r3"_s}, {"sessionId"_L1, ended}});
+        QVERIFY(stateReached(ended, u"terminated"_s));
+
+        ConsoleClient client;
+        ConsoleModels models(&client);
+        client.connectToServer(httpBase(*server), token);
+        QTRY_COMPARE_WITH_TIMEOUT(client.state(), ConsoleClient::State::Connected, 10000);
+        // Right after connect, before any event about them.
+        const QModelIndex index = models.orgs()->sessionIndex(kept);
+        QVERIFY(index.isValid());
+        QCOMPARE(index.data(OrgTreeModel::OrgIdRole).toString(), u"acme"_s);
+        QCOMPARE(index.parent().data(OrgTreeModel::IdRole).toString(), u"alice"_s);
+        QCOMPARE(models.orgs()->sessionCount(SessionState::Running), 1);
+        QVERIFY(!models.orgs()->sessionIndex(ended).isValid()); // terminated: not listed
+
+        // Away while the kept session is stopped; back on the same server (a resume).
+        client.disconnectFromServer();
+        other.send({{"type"_L1, u"session.stop"_s}, {"requestId"_L1, u"r4"_s}, {"sessionId"_L1, kept}});
+        QVERIFY(stateReached(kept, u"terminated"_s));
+        client.connectToServer(httpBase(*server), token);
+        QTRY_COMPARE_WITH_TIMEOUT(client.state(), ConsoleClient::State::Connected, 10000);
+        QVERIFY(!models.orgs()->sessionIndex(kept).isValid());
+        // The replayed events (logged) do not bring it back.
+        QTRY_VERIFY_WITH_TIMEOUT(logHas(models.events(), u"session.state.changed"_s, u"terminated"_s), 10000);
+        QTest::qWait(200);
+        QVERIFY(!models.orgs()->sessionIndex(kept).isValid());
+        QCOMPARE(models.orgs()->sessionCount(), 0);
+
+        stopAgent(sim.get());
     }
 
     void requestsWhileDisconnectedFail()

@@ -1,13 +1,13 @@
 // Commands survive a server killed with SIGKILL: real switchboard-server processes on one data
 // directory, commands queued through the admin stream, `kill -9`, a restart, and then every
 // command completes exactly once; what was acknowledged before the kill is not sent again.
+#include "ProgramTestSupport.h"
 #include "TestClients.h"
 
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
-#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -16,26 +16,6 @@
 
 using namespace Qt::StringLiterals;
 using namespace switchboard::test;
-
-namespace {
-
-quint16 freePort()
-{
-    QTcpServer probe;
-    probe.listen(QHostAddress::LocalHost, 0);
-    return probe.serverPort();
-}
-
-QString agentBinary()
-{
-#ifdef SWITCHBOARD_AGENT_BINARY
-    return QStringLiteral(SWITCHBOARD_AGENT_BINARY);
-#else
-    return {};
-#endif
-}
-
-} // namespace
 
 class TestDurability : public QObject
 {

@@ -90,14 +90,7 @@ private:
         session.templateName = u"firefox"_s;
         session.state = state;
         session.agentId = agentId;
-        protocol::CommandInfo start;
-        start.commandId = u"cmd-start-"_s + sessionId;
-        start.agentId = agentId;
-        start.action = u"start_session"_s;
-        start.payload = {{"sessionId"_L1, sessionId}, {"user"_L1, userId}, {"template"_L1, u"firefox"_s}};
-        start.status = protocol::CommandStatus::Completed;
-        const auto created = m_server->server()->store()->createSessionWithCommand(session, start).result();
-        QVERIFY2(created.ok(), created.ok() ? "" : qPrintable(created.error().message));
+        QVERIFY(m_server->createSession(session));
     }
 
     QUrl logsUrl(const QString &sessionId, const QString &token, const QString &query = {}) const

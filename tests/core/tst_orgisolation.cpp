@@ -58,19 +58,7 @@ private:
     {
         static int requestNumber = 0;
         const QString requestId = u"req-%1"_s.arg(++requestNumber);
-        m_admin->send({{"type"_L1, u"session.start"_s},
-                       {"requestId"_L1, requestId},
-                       {"orgId"_L1, org},
-                       {"userId"_L1, user},
-                       {"template"_L1, u"firefox"_s}});
-        const QJsonObject reply =
-            m_admin->waitFor([&](const QJsonObject &m) { return m.value("requestId"_L1) == requestId; });
-        return reply.value("result"_L1)
-            .toObject()
-            .value("session"_L1)
-            .toObject()
-            .value("sessionId"_L1)
-            .toString();
+        return startSessionOnAdmin(*m_admin, org, user, requestId, 5000);
     }
 
     std::unique_ptr<JsonSocket> client(const QString &user, const QString &org, Role role,

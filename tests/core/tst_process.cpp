@@ -1,11 +1,11 @@
 // switchboard-server as a user runs it: admin subcommands on a database, serving, and a graceful
 // SIGTERM that closes every socket with 1001, leaves agents offline in the database and exits 0.
+#include "ProgramTestSupport.h"
 #include "TestClients.h"
 
 #include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
-#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -13,17 +13,6 @@
 
 using namespace Qt::StringLiterals;
 using namespace switchboard::test;
-
-namespace {
-
-quint16 freePort()
-{
-    QTcpServer probe;
-    probe.listen(QHostAddress::LocalHost, 0);
-    return probe.serverPort();
-}
-
-} // namespace
 
 class TestProcess : public QObject
 {

@@ -4,6 +4,7 @@
 // replicas survive Redis restarting and a replica killed with SIGKILL loses nothing.
 #include "../redis/RedisTestSupport.h"
 #include "PostgresProcess.h"
+#include "ProgramTestSupport.h"
 #include "TestClients.h"
 
 #include <QJsonArray>
@@ -11,7 +12,6 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
-#include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
@@ -42,13 +42,6 @@ struct Replica
         return QUrl(u"ws://127.0.0.1:%1%2?token=%3"_s.arg(port).arg(path, token));
     }
 };
-
-quint16 freePort()
-{
-    QTcpServer probe;
-    probe.listen(QHostAddress::LocalHost, 0);
-    return probe.serverPort();
-}
 
 } // namespace
 

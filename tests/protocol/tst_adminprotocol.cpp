@@ -45,6 +45,19 @@ CommandInfo aCommand()
     return command;
 }
 
+SessionInfo aSession(const QString &sessionId, const QString &orgId)
+{
+    SessionInfo session;
+    session.sessionId = sessionId;
+    session.orgId = orgId;
+    session.userId = u"alice"_s;
+    session.templateName = u"firefox"_s;
+    session.state = SessionState::Running;
+    session.agentId = u"k8s-1"_s;
+    session.createdAt = kNow;
+    return session;
+}
+
 } // namespace
 
 class TestAdminProtocol : public QObject
@@ -62,6 +75,9 @@ private Q_SLOTS:
     void badRequests();
     void snapshot();
     void snapshotWithEventPositions();
+    void snapshotSessions();
+    void badSnapshotSessions_data();
+    void badSnapshotSessions();
     void resumePositions_data();
     void resumePositions();
     void deltas();
@@ -397,7 +413,8 @@ void TestAdminProtocol::snapshot()
     const OrgInfo org{u"acme"_s, u"Acme"_s, 3};
     const QByteArray bytes = encodeSnapshot({anAgent()}, {org}, {aCommand()}, kNow);
     const QJsonObject json = parse(bytes);
-    QCOMPARE(json.keys(), (QStringList{u"agents"_s, u"commands"_s, u"orgs"_s, u"timestamp"_s, u"type"_s}));
+    QCOMPARE(json.keys(),
+             (QStringList{u"agents"_s, u"commands"_s, u"orgs"_s, u"sessions"_s, u"timestamp"_s, u"type"_s}));
     QCOMPARE(json.value(u"type"_s).toString(), u"snapshot"_s);
     QCOMPARE(json.value(u"timestamp"_s).toString(), u"2025-12-04T10:00:00.000Z"_s);
     QCOMPARE(json.value(u"agents"_s).toArray(), QJsonArray{anAgent().toJson()});
@@ -414,7 +431,83 @@ void TestAdminProtocol::snapshot()
 
     QCOMPARE(
         encodeSnapshot({}, {}, {}, kNow),
-        R"({"type":"snapshot","timestamp":"2025-12-04T10:00:00.000Z","agents":[],"orgs":[],"commands":[]})"_ba);
+        R"({"type":"snapshot","timestamp":"2025-12-04T10:00:00.000Z","agents":[],"orgs":[],"commands":[],)"
+        R"("sessions":[]})"_ba);
+}
+
+void TestAdminProtocol::snapshotSessions()
+{
+    SnapshotSessions sessions;
+    sessions.sessions = {aSession(u"s1"_s, u"acme"_s), aSession(u"s2"_s, u"beta"_s)};
+    const QJsonObject json = parse(encodeSnapshot({}, {}, {}, kNow, {}, false, sessions));
+    QCOMPARE(json.value(u"sessions"_s).toArray(),
+             (QJsonArray{sessions.sessions.at(0).toJson(), sessions.sessions.at(1).toJson()}));
+    QVERIFY(!json.contains(u"sessionsTruncated"_s));
+    const Decoded<SnapshotSessions> decoded = decodeSnapshotSessions(json);
+    QVERIFY2(decoded.ok(), why(decoded).constData());
+    QCOMPARE(decoded.value().sessions.size(), 2);
+    QCOMPARE(decoded.value().sessions.at(1).sessionId, u"s2"_s);
+    QCOMPARE(decoded.value().sessions.at(1).orgId, u"beta"_s);
+    QCOMPARE(decoded.value().sessions.at(1).state, SessionState::Running);
+    QVERIFY(!decoded.value().truncated);
+
+    sessions.truncated = true;
+    const QJsonObject truncated = parse(encodeSnapshot({}, {}, {}, kNow, {}, false, sessions));
+    QCOMPARE(truncated.value(u"sessionsTruncated"_s), QJsonValue(true));
+    QVERIFY(decodeSnapshotSessions(truncated).value().truncated);
+    // An older server's snapshot has no list: none, not an error.
+    const Decoded<SnapshotSessions> none = decodeSnapshotSessions(QJsonObject{{u"type"_s, u"snapshot"_s}});
+    QVERIFY2(none.ok(), why(none).constData());
+    QVERIFY(none.value().sessions.isEmpty());
+}
+
+void TestAdminProtocol::badSnapshotSessions_data()
+{
+    QTest::addColumn<QByteArray>("json");
+    QTest::addColumn<ErrorCode>("code");
+    QTest::addColumn<QString>("field");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("not an array") << R"({"sessions":{"s1":{}}})"_ba << ErrorCode::WrongType << u"sessions"_s
+                                  << u"sessions: expected array, got object"_s;
+    QTest::newRow("item not an object") << R"({"sessions":[7]})"_ba << ErrorCode::WrongType
+                                        << u"sessions[0]"_s << u"sessions[0]: expected object, got number"_s;
+    QTest::newRow("item without id") << R"({"sessions":[{"orgId":"acme","userId":"u","state":"running"}]})"_ba
+                                     << ErrorCode::MissingField << u"sessions[0].sessionId"_s
+                                     << u"sessions[0].sessionId: required string is missing"_s;
+    QTest::newRow("second item with an unknown state")
+        << R"({"sessions":[{"sessionId":"s1","orgId":"acme","userId":"u","state":"running"},)"
+           R"({"sessionId":"s2","orgId":"acme","userId":"u","state":"exploded"}]})"_ba
+        << ErrorCode::InvalidValue << u"sessions[1].state"_s
+        << u"sessions[1].state: unknown session state \"exploded\""_s;
+    QTest::newRow("item without org")
+        << R"({"sessions":[{"sessionId":"s1","userId":"u","state":"running"}]})"_ba << ErrorCode::MissingField
+        << u"sessions[0].orgId"_s << u"sessions[0].orgId: required string is missing"_s;
+    QTest::newRow("id too long") << R"({"sessions":[{"sessionId":")"_ba + QByteArray(257, 'x') +
+                                        R"(","orgId":"acme","userId":"u","state":"running"}]})"_ba
+                                 << ErrorCode::InvalidValue << u"sessions[0].sessionId"_s
+                                 << u"sessions[0].sessionId: must be at most 256 characters"_s;
+    QTest::newRow("truncated not a boolean")
+        << R"({"sessions":[],"sessionsTruncated":1})"_ba << ErrorCode::WrongType << u"sessionsTruncated"_s
+        << u"sessionsTruncated: expected boolean, got number"_s;
+    QByteArray tooMany = R"({"sessions":[)"_ba;
+    for (qsizetype i = 0; i <= kMaxSnapshotSessions; ++i)
+        tooMany += (i ? ","_ba : QByteArray()) + R"({"sessionId":"s","orgId":"o","userId":"u"})"_ba;
+    tooMany += "]}"_ba;
+    QTest::newRow("too many") << tooMany << ErrorCode::InvalidValue << u"sessions"_s
+                              << u"sessions: must have at most 10000 items"_s;
+}
+
+void TestAdminProtocol::badSnapshotSessions()
+{
+    QFETCH(QByteArray, json);
+    QFETCH(ErrorCode, code);
+    QFETCH(QString, field);
+    QFETCH(QString, message);
+    const Decoded<SnapshotSessions> decoded = decodeSnapshotSessions(parse(json));
+    QVERIFY(!decoded.ok());
+    QCOMPARE(decoded.error().code, code);
+    QCOMPARE(decoded.error().field, field);
+    QCOMPARE(decoded.error().message, message);
 }
 
 void TestAdminProtocol::deltas()

@@ -1004,6 +1004,15 @@ private Q_SLOTS:
         QCOMPARE(ids(k8s1All.value()), (QStringList{u"s-a"_s, u"s-c"_s, u"s-d"_s}));
         SB_AWAIT_OK(nobody, m_store->sessionsForOrg(u"gamma"_s, true));
         QVERIFY(nobody.value().isEmpty());
+        // The admin snapshot's list: every org's live sessions, oldest first, bounded.
+        SB_AWAIT_OK(everyActive, m_store->activeSessions({}, 10));
+        QCOMPARE(ids(everyActive.value()), (QStringList{u"s-b"_s, u"s-c"_s, u"s-e"_s}));
+        SB_AWAIT_OK(firstTwo, m_store->activeSessions({}, 2));
+        QCOMPARE(ids(firstTwo.value()), (QStringList{u"s-b"_s, u"s-c"_s}));
+        SB_AWAIT_OK(betaActive, m_store->activeSessions(u"beta"_s, 10));
+        QCOMPARE(ids(betaActive.value()), (QStringList{u"s-e"_s}));
+        SB_AWAIT_OK(none, m_store->activeSessions(u"acme"_s, 0));
+        QVERIFY(none.value().isEmpty());
     }
 
     void concurrentWritersNeverMoveBackwards()

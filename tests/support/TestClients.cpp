@@ -190,4 +190,23 @@ QByteArray httpRequest(const QByteArray &method, const QByteArray &target, const
     return request + "\r\n" + body;
 }
 
+QString startSessionOnAdmin(JsonSocket &admin, const QString &orgId, const QString &userId,
+                            const QString &requestId, int timeoutMs)
+{
+    admin.send({{"type"_L1, u"session.start"_s},
+                {"requestId"_L1, requestId},
+                {"orgId"_L1, orgId},
+                {"userId"_L1, userId},
+                {"template"_L1, u"firefox"_s}});
+    const QJsonObject reply = admin.waitFor(
+        [&requestId](const QJsonObject &m) { return m.value("requestId"_L1).toString() == requestId; },
+        timeoutMs);
+    return reply.value("result"_L1)
+        .toObject()
+        .value("session"_L1)
+        .toObject()
+        .value("sessionId"_L1)
+        .toString();
+}
+
 } // namespace switchboard::test

@@ -63,6 +63,11 @@ public:
                    int maxSessions = 10);
 };
 
+// Sends session.start (template firefox) on an open admin stream and waits for its answer: the new
+// session's id, or empty when it was refused or did not come within timeoutMs.
+QString startSessionOnAdmin(JsonSocket &admin, const QString &orgId, const QString &userId,
+                            const QString &requestId, int timeoutMs = 10000);
+
 } // namespace switchboard::test
 
 namespace switchboard::test {

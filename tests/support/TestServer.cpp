@@ -94,4 +94,20 @@ QString TestServer::token(const QString &userId, const QString &orgId, Role role
         context, std::chrono::seconds(ttlSeconds), QDateTime::currentDateTimeUtc()));
 }
 
+bool TestServer::createSession(const protocol::SessionInfo &session)
+{
+    protocol::CommandInfo start;
+    start.commandId = u"cmd-start-"_s + session.sessionId;
+    start.agentId = session.agentId;
+    start.action = u"start_session"_s;
+    start.payload = {{"sessionId"_L1, session.sessionId},
+                     {"user"_L1, session.userId},
+                     {"template"_L1, session.templateName}};
+    start.status = protocol::CommandStatus::Completed;
+    const auto created = m_server->store()->createSessionWithCommand(session, start).result();
+    if (!created)
+        qWarning() << "createSession failed:" << created.error().message;
+    return created.ok();
+}
+
 } // namespace switchboard::test

@@ -41,6 +41,9 @@ public:
                              protocol::ApprovalStatus approval = protocol::ApprovalStatus::Approved,
                              protocol::Platform platform = protocol::Platform::Docker);
     QString token(const QString &userId, const QString &orgId, Role role, int ttlSeconds = 3600) const;
+    // Stores a session directly, with a completed start_session command for its agent (nothing is
+    // sent to the agent). False (and a warning) when storage refused it.
+    bool createSession(const protocol::SessionInfo &session);
 
 private:
     QTemporaryDir m_dir;

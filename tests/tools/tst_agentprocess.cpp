@@ -1,6 +1,7 @@
 // The switchboard-agent program itself: SIGTERM/SIGINT drain and exit 0 within 2 s, usage errors
 // exit 2, a refused registration exits 3.
 #include "FakeAgentEndpoint.h"
+#include "ProgramTestSupport.h"
 
 #include <QProcess>
 #include <QTest>
@@ -9,6 +10,7 @@
 
 using namespace Qt::StringLiterals;
 using namespace switchboard;
+using switchboard::test::agentBinary;
 using switchboard::testing::CannedResponse;
 using switchboard::testing::FakeAgentEndpoint;
 namespace wire = switchboard::protocol::agent;
@@ -16,15 +18,6 @@ namespace wire = switchboard::protocol::agent;
 namespace {
 
 const QString kKey = QString(64, u'e');
-
-QString agentBinary()
-{
-#ifdef SWITCHBOARD_AGENT_BINARY
-    return QStringLiteral(SWITCHBOARD_AGENT_BINARY);
-#else
-    return {};
-#endif
-}
 
 } // namespace
 
