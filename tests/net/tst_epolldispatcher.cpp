@@ -114,6 +114,7 @@ private Q_SLOTS:
     void readNotifierIsLevelTriggered();
     void readAndWriteNotifiersOnOneSocket();
     void disabledNotifierStaysQuiet();
+    void fullSocketWaitsForRoomBeforeWriteActivation();
     void notifierDeletedDuringActivationDoesNotFire();
     void hangUpWakesReadNotifier();
     void regularFileIsAlwaysReady();
@@ -202,6 +203,24 @@ void TestEpollDispatcher::disabledNotifierStaysQuiet()
     QCOMPARE(activated.count(), 0);
     notifier.setEnabled(true);
     QTRY_VERIFY(activated.count() >= 1);
+}
+
+void TestEpollDispatcher::fullSocketWaitsForRoomBeforeWriteActivation()
+{
+    // A connected socket's write notifier is first tried without the kernel; when the socket is
+    // full it must then wait for room, not fire on every turn.
+    SocketPair pair;
+    const QByteArray chunk(64 * 1024, 'f');
+    while (::write(pair.fds[0], chunk.constData(), size_t(chunk.size())) > 0) {
+    }
+    QSocketNotifier reader(pair.fds[0], QSocketNotifier::Read);
+    QSocketNotifier writer(pair.fds[0], QSocketNotifier::Write);
+    QSignalSpy writable(&writer, &QSocketNotifier::activated);
+    spin(100);
+    QVERIFY2(writable.count() <= 1, qPrintable(QString::number(writable.count())));
+    const auto tries = writable.count();
+    pair.drain(1);
+    QTRY_VERIFY(writable.count() > tries);
 }
 
 void TestEpollDispatcher::notifierDeletedDuringActivationDoesNotFire()
