@@ -10,6 +10,8 @@
 #   AGENT_RATES ["10,50"] HEARTBEAT [30]            PEER_DIR [../shared/peers/gorilla-hub]
 #   OUT [/tmp/switchboard-compare-<time>]          where JSON lines and logs go
 #   SERVER_ENV []         environment for our server, e.g. SWITCHBOARD_EVENT_DISPATCHER=poll
+#   SERVER_ARGS []        extra options for our server(s), e.g. --heartbeat-timeout 120 when a
+#                         slow agents ramp would otherwise outlast the stale threshold
 #   BASELINE_ENV []       when set, every scenario also runs against a second instance of our
 #                         server started with this environment ("base" rows, ours/base ratios),
 #                         e.g. BASELINE_ENV=SWITCHBOARD_EVENT_DISPATCHER=poll: a change measured
@@ -34,6 +36,7 @@ heartbeat=${HEARTBEAT:-30}
 our_port=${OUR_PORT:-18080}
 server_env=${SERVER_ENV:-} # e.g. SERVER_ENV=SWITCHBOARD_EVENT_DISPATCHER=poll (docs/CONFIGURATION.md)
 baseline_env=${BASELINE_ENV:-}
+server_args=${SERVER_ARGS:-}
 base_port=${BASE_PORT:-$((our_port + 1))}
 peer_port=${PEER_PORT:-19101}
 out=${OUT:-/tmp/switchboard-compare-$(date +%Y%m%d-%H%M%S)}
@@ -76,7 +79,7 @@ start_server() {
     local data
     data=$(mktemp -d "$out/data.XXXX")
     env $3 "$server_bin" --listen 127.0.0.1:"$2" --data-dir "$data" --bootstrap-key "$bootstrap_key" \
-        --browser-message-rate 0 --log-level warning >"$out/server-$1.log" 2>&1 &
+        --browser-message-rate 0 --log-level warning $server_args >"$out/server-$1.log" 2>&1 &
     server_pid=$!
     pids+=("$server_pid")
     wait_port "$2"
