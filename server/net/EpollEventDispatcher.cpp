@@ -95,18 +95,7 @@ void EpollEventDispatcher::registerSocketNotifier(QSocketNotifier *notifier)
         qWarning("EpollEventDispatcher: multiple socket notifiers for socket %d and type %d", fd, type);
     descriptor.notifiers[type] = notifier;
     descriptor.pending[type] = false;
-    if (type == QSocketNotifier::Write) {
-        // A socket asks to write when it has queued data, and a connected socket almost always has
-        // room: try first, ask the kernel only if the data did not all go (see activate...()).
-        // Only with a read notifier on the same descriptor, i.e. a connected socket: a connecting
-        // one learns of its connection from the first writable event and must not get it early.
-        descriptor.writeViaKernel = !descriptor.notifiers[QSocketNotifier::Read];
-        if (!descriptor.writeViaKernel) {
-            descriptor.pending[type] = true;
-            m_pending.emplace_back(fd, type);
-        }
-    }
-    markDirty(fd, descriptor);
+    updateInterest(fd, descriptor);
 }
 
 void EpollEventDispatcher::unregisterSocketNotifier(QSocketNotifier *notifier)
@@ -119,39 +108,14 @@ void EpollEventDispatcher::unregisterSocketNotifier(QSocketNotifier *notifier)
     it->notifiers[type] = nullptr;
     it->pending[type] = false;
     if (it->notifiers[0] || it->notifiers[1] || it->notifiers[2]) {
-        markDirty(fd, *it);
+        updateInterest(fd, *it);
         return;
     }
-    // The last notifier: leave the kernel now, before the owner closes the descriptor and a new
-    // socket reuses its number (a deferred update would compare against the old socket's mask).
     if (it->alwaysReady)
         --m_alwaysReadyCount;
     else if (it->events != 0)
-        ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, fd, nullptr);
+        ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, fd, nullptr); // fails harmlessly if fd is closed already
     m_descriptors.erase(it);
-}
-
-void EpollEventDispatcher::markDirty(int fd, Descriptor &descriptor)
-{
-    if (!descriptor.dirty) {
-        descriptor.dirty = true;
-        m_dirty.push_back(fd);
-    }
-}
-
-void EpollEventDispatcher::applyInterest()
-{
-    // Deferred to just before waiting: a socket that enables and disables a notifier within one
-    // turn (a QTcpSocket does for every write) costs no system call.
-    std::vector<int> dirty;
-    dirty.swap(m_dirty);
-    for (int fd : dirty) {
-        const auto it = m_descriptors.find(fd);
-        if (it == m_descriptors.end())
-            continue;
-        it->dirty = false;
-        updateInterest(fd, *it);
-    }
 }
 
 void EpollEventDispatcher::updateInterest(int fd, Descriptor &descriptor)
@@ -160,16 +124,11 @@ void EpollEventDispatcher::updateInterest(int fd, Descriptor &descriptor)
         return;
     quint32 wanted = 0;
     for (int type = 0; type < 3; ++type) {
-        if (descriptor.notifiers[type] && (type != QSocketNotifier::Write || descriptor.writeViaKernel))
+        if (descriptor.notifiers[type])
             wanted |= kInterest[type];
     }
     if (wanted == descriptor.events)
         return;
-    if (wanted == 0) {
-        ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, fd, nullptr);
-        descriptor.events = 0;
-        return;
-    }
     epoll_event event{};
     event.events = wanted;
     event.data.fd = fd;
@@ -221,20 +180,9 @@ int EpollEventDispatcher::activateSocketNotifiers()
         if (it == m_descriptors.end() || !it->pending[type] || !it->notifiers[type])
             continue; // deleted or disabled by an earlier handler of this turn
         it->pending[type] = false;
-        QSocketNotifier *notifier = it->notifiers[type];
         QEvent event(QEvent::SockAct);
-        QCoreApplication::sendEvent(notifier, &event); // `it` may be invalid from here
+        QCoreApplication::sendEvent(it->notifiers[type], &event); // `it` may be invalid from here
         ++activated;
-        if (type == QSocketNotifier::Write) {
-            // Still enabled after an optimistic try (and not re-enabled, which tries again): the
-            // socket is full, so wait for the kernel to say it has room.
-            const auto after = m_descriptors.find(fd);
-            if (after != m_descriptors.end() && after->notifiers[type] == notifier && !after->pending[type] &&
-                !after->writeViaKernel) {
-                after->writeViaKernel = true;
-                markDirty(fd, *after);
-            }
-        }
     }
     return activated;
 }
@@ -395,14 +343,13 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
         return false;
 
     int timeout = -1;
-    if (!canWait || (includeNotifiers && (m_alwaysReadyCount > 0 || !m_pending.empty())))
+    if (!canWait || (includeNotifiers && m_alwaysReadyCount > 0))
         timeout = 0;
     else if (includeTimers)
         timeout = waitMilliseconds(monotonicNanos());
 
     int events = 0;
     if (includeNotifiers) {
-        applyInterest();
         std::array<epoll_event, kMaxEventsPerWait> ready;
         const int count = ::epoll_wait(m_epoll, ready.data(), kMaxEventsPerWait, timeout);
         if (count < 0 && errno != EINTR)

@@ -3,10 +3,7 @@
 // of every socket on each loop turn (80 % of the server's CPU at 15,000 connections,
 // docs/BENCHMARKS.md, finding 1). Its semantics follow QEventDispatcherUNIX: level-triggered
 // notifiers, timers delivered after sockets, each expired timer at most once per turn and never
-// re-entered while its event is being handled, posted events first, eventfd wake-ups. Two
-// differences save the system calls a broadcast would otherwise make per client: notifier changes
-// reach the kernel once per turn, and a connected socket's write notifier is first activated
-// without asking the kernel (a socket with room writes at once; a full one then waits for EPOLLOUT).
+// re-entered while its event is being handled, posted events first, eventfd wake-ups.
 #pragma once
 
 #include <QAbstractEventDispatcher>
@@ -56,10 +53,8 @@ private:
         // Per type: reported ready by this turn's epoll_wait and not yet delivered. Cleared when
         // the notifier goes away, so a notifier deleted or disabled mid-turn is never activated.
         std::array<bool, 3> pending{};
-        quint32 events = 0;         // the interest mask in the kernel
-        bool alwaysReady = false;   // a regular file: epoll refuses it, poll() calls it always ready
-        bool dirty = false;         // in m_dirty: the kernel's mask is updated before the next wait
-        bool writeViaKernel = true; // false: the write notifier is tried without asking the kernel
+        quint32 events = 0;       // the interest mask in the kernel
+        bool alwaysReady = false; // a regular file: epoll refuses it, poll() calls it always ready
     };
     struct Timer
     {
@@ -72,8 +67,6 @@ private:
     };
     using QueueKey = std::pair<qint64, quint64>; // (deadline, sequence)
 
-    void markDirty(int fd, Descriptor &descriptor);
-    void applyInterest();
     void updateInterest(int fd, Descriptor &descriptor);
     void markReady(int fd, quint32 events);
     int activateSocketNotifiers();
@@ -89,7 +82,6 @@ private:
 
     QHash<int, Descriptor> m_descriptors;
     std::vector<std::pair<int, int>> m_pending; // (fd, notifier type) in ready order
-    std::vector<int> m_dirty;                   // descriptors whose kernel mask may be stale
     int m_alwaysReadyCount = 0;
 
     QHash<int, Timer> m_timers;
