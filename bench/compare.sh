@@ -9,7 +9,13 @@
 #   MESSAGE_BYTES [256]   IDLE_SECONDS [10]        AGENTS_N [1000] agents scenario (0 = skip)
 #   AGENT_RATES ["10,50"] HEARTBEAT [30]            PEER_DIR [../shared/peers/gorilla-hub]
 #   OUT [/tmp/switchboard-compare-<time>]          where JSON lines and logs go
-#   SERVER_ENV []         environment for our server, e.g. QT_NO_GLIB=1
+#   SERVER_ENV []         environment for our server, e.g. SWITCHBOARD_EVENT_DISPATCHER=poll
+#   SERVER_ARGS []        extra options for our server(s), e.g. --heartbeat-timeout 120 when a
+#                         slow agents ramp would otherwise outlast the stale threshold
+#   BASELINE_ENV []       when set, every scenario also runs against a second instance of our
+#                         server started with this environment ("base" rows, ours/base ratios),
+#                         e.g. BASELINE_ENV=SWITCHBOARD_EVENT_DISPATCHER=poll: a change measured
+#                         in the same run as the peer, under the same machine load
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,7 +34,10 @@ agents_n=${AGENTS_N:-1000}
 agent_rates=${AGENT_RATES:-"10,50"}
 heartbeat=${HEARTBEAT:-30}
 our_port=${OUR_PORT:-18080}
-server_env=${SERVER_ENV:-} # e.g. SERVER_ENV=QT_NO_GLIB=1 (see docs/BENCHMARKS.md, profile findings)
+server_env=${SERVER_ENV:-} # e.g. SERVER_ENV=SWITCHBOARD_EVENT_DISPATCHER=poll (docs/CONFIGURATION.md)
+baseline_env=${BASELINE_ENV:-}
+server_args=${SERVER_ARGS:-}
+base_port=${BASE_PORT:-$((our_port + 1))}
 peer_port=${PEER_PORT:-19101}
 out=${OUT:-/tmp/switchboard-compare-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
@@ -65,15 +74,29 @@ bootstrap_key=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
 # One admin connection publishes every broadcast (and issues every command), far above the
 # default 50 messages/s a browser or admin connection may send: lift that limit for the benchmark.
-start_ours() {
+# start_server NAME PORT ENV: sets server_pid, user_token and admin_token.
+start_server() {
+    local data
     data=$(mktemp -d "$out/data.XXXX")
-    env $server_env "$server_bin" --listen 127.0.0.1:"$our_port" --data-dir "$data" --bootstrap-key "$bootstrap_key" \
-        --browser-message-rate 0 --log-level warning >"$out/server-$1.log" 2>&1 &
-    our_pid=$!
-    pids+=("$our_pid")
-    wait_port "$our_port"
+    env $3 "$server_bin" --listen 127.0.0.1:"$2" --data-dir "$data" --bootstrap-key "$bootstrap_key" \
+        --browser-message-rate 0 --log-level warning $server_args >"$out/server-$1.log" 2>&1 &
+    server_pid=$!
+    pids+=("$server_pid")
+    wait_port "$2"
     user_token=$("$server_bin" --data-dir "$data" token issue --user bench --org o1 --role user --ttl 1d)
     admin_token=$("$server_bin" --data-dir "$data" token issue --user bench-admin --org o1 --role admin --ttl 1d)
+}
+start_ours() {
+    start_server "$1" "$our_port" "$server_env"
+    our_pid=$server_pid
+    our_user_token=$user_token
+    our_admin_token=$admin_token
+    if [ -n "$baseline_env" ]; then
+        start_server "base-$1" "$base_port" "$baseline_env"
+        base_pid=$server_pid
+        base_user_token=$user_token
+        base_admin_token=$admin_token
+    fi
 }
 start_peer() {
     "$peer_bin" -addr 127.0.0.1:"$peer_port" >"$out/peer-$1.log" 2>&1 &
@@ -109,26 +132,45 @@ for n in $sizes; do
     # Fresh processes per size so that idle memory starts from the same point.
     start_ours "$n"
     start_peer "$n"
-    bench ours-idle "$n" idle -u ws://127.0.0.1:"$our_port" --token "$user_token" -d "$idle_seconds" --server-pid "$our_pid"
+    # ours_and_base SCENARIO ARGS...: runs a scenario against our server, then against the baseline.
+    ours_and_base() {
+        local scenario=$1
+        shift
+        bench ours-"$scenario" "$n" "$scenario" -u ws://127.0.0.1:"$our_port" --token "$our_user_token" "$@" \
+            ${with_admin:+--admin-token "$our_admin_token"} ${with_pid:+--server-pid "$our_pid"}
+        if [ -n "$baseline_env" ]; then
+            bench base-"$scenario" "$n" "$scenario" -u ws://127.0.0.1:"$base_port" --token "$base_user_token" "$@" \
+                ${with_admin:+--admin-token "$base_admin_token"} ${with_pid:+--server-pid "$base_pid"}
+        fi
+    }
+    with_admin= with_pid=1 ours_and_base idle -d "$idle_seconds"
     bench peer-idle "$n" idle --raw -u ws://127.0.0.1:"$peer_port" -d "$idle_seconds" --server-pid "$peer_pid"
-    bench ours-connect "$n" connect -u ws://127.0.0.1:"$our_port" --token "$user_token"
+    with_admin= with_pid= ours_and_base connect
     bench peer-connect "$n" connect --raw -u ws://127.0.0.1:"$peer_port"
-    bench ours-fanout "$n" fanout -u ws://127.0.0.1:"$our_port" --token "$user_token" --admin-token "$admin_token" \
-        -r "$rates" -d "$duration" -s "$message_bytes" --server-pid "$our_pid"
+    with_admin=1 with_pid=1 ours_and_base fanout -r "$rates" -d "$duration" -s "$message_bytes"
     bench peer-fanout "$n" fanout --raw -u ws://127.0.0.1:"$peer_port" -r "$rates" -d "$duration" \
         -s "$message_bytes" --server-pid "$peer_pid"
     stop "$our_pid"
+    [ -n "$baseline_env" ] && stop "$base_pid"
     stop "$peer_pid"
 done
 
+# agents_run LABEL PORT PID ADMIN_TOKEN
+agents_run() {
+    bench "$1"-prepare-agents "$agents_n" prepare-agents -u ws://127.0.0.1:"$2" --admin-token "$4" \
+        --bootstrap-key "$bootstrap_key" --keys-file "$out/$1-agent-keys.txt" -c 64
+    bench "$1"-agents "$agents_n" agents -u ws://127.0.0.1:"$2" --admin-token "$4" \
+        --keys-file "$out/$1-agent-keys.txt" -r "$agent_rates" -d "$duration" --heartbeat "$heartbeat" \
+        --server-pid "$3"
+}
 if [ "$agents_n" -gt 0 ]; then
     start_ours agents
-    bench ours-prepare-agents "$agents_n" prepare-agents -u ws://127.0.0.1:"$our_port" --admin-token "$admin_token" \
-        --bootstrap-key "$bootstrap_key" --keys-file "$out/agent-keys.txt" -c 64
-    bench ours-agents "$agents_n" agents -u ws://127.0.0.1:"$our_port" --admin-token "$admin_token" \
-        --keys-file "$out/agent-keys.txt" -r "$agent_rates" -d "$duration" --heartbeat "$heartbeat" \
-        --server-pid "$our_pid"
+    agents_run ours "$our_port" "$our_pid" "$our_admin_token"
     stop "$our_pid"
+    if [ -n "$baseline_env" ]; then
+        agents_run base "$base_port" "$base_pid" "$base_admin_token"
+        stop "$base_pid"
+    fi
 fi
 
 python3 "$here/ratios.py" "$results"

@@ -27,32 +27,32 @@ def ratio(a, b):
     return f"{a / b:.2f}" if a is not None and b else "-"
 
 
-def main():
-    rows = load(sys.argv[1])
+def tables(rows, a, b):
+    """Summary and fanout sweeps of server `a` against server `b` (label prefixes)."""
     sizes = sorted({n for (_, n) in rows})
-    print("\n| scenario | N | metric | ours | peer | ours/peer | load (ours, peer) |")
+    print(f"\n| scenario | N | metric | {a} | {b} | {a}/{b} | load ({a}, {b}) |")
     print("|---|---|---|---|---|---|---|")
     for n in sizes:
-        o, p = rows.get(("ours-idle", n)), rows.get(("peer-idle", n))
+        o, p = rows.get((f"{a}-idle", n)), rows.get((f"{b}-idle", n))
         if o and p:
-            a, b = o.get("rss_per_connection_bytes"), p.get("rss_per_connection_bytes")
-            print(f"| idle | {n} | RSS per connection (bytes) | {a} | {b} | {ratio(a, b)} | {o['load']}; {p['load']} |")
-        o, p = rows.get(("ours-connect", n)), rows.get(("peer-connect", n))
+            x, y = o.get("rss_per_connection_bytes"), p.get("rss_per_connection_bytes")
+            print(f"| idle | {n} | RSS per connection (bytes) | {x} | {y} | {ratio(x, y)} | {o['load']}; {p['load']} |")
+        o, p = rows.get((f"{a}-connect", n)), rows.get((f"{b}-connect", n))
         if o and p:
-            a, b = o.get("connects_per_s"), p.get("connects_per_s")
-            print(f"| connect | {n} | connections/s (failures {o.get('failures')}/{p.get('failures')}) | {a} | {b} | {ratio(a, b)} | {o['load']}; {p['load']} |")
-        o, p = rows.get(("ours-fanout", n)), rows.get(("peer-fanout", n))
+            x, y = o.get("connects_per_s"), p.get("connects_per_s")
+            print(f"| connect | {n} | connections/s (failures {o.get('failures')}/{p.get('failures')}) | {x} (p99 {o.get('connect_p99_ms')} ms) | {y} (p99 {p.get('connect_p99_ms')} ms) | {ratio(x, y)} | {o['load']}; {p['load']} |")
+        o, p = rows.get((f"{a}-fanout", n)), rows.get((f"{b}-fanout", n))
         if o and p:
             bo, bp = best_fanout(o), best_fanout(p)
             if bo and bp:
                 print(f"| fanout | {n} | best deliveries/s at >= 99.9 % | {bo['deliveries_per_s']:.0f} (rate {bo['rate']:g}) | {bp['deliveries_per_s']:.0f} (rate {bp['rate']:g}) | {ratio(bo['deliveries_per_s'], bp['deliveries_per_s'])} | {o['load']}; {p['load']} |")
                 print(f"| fanout | {n} | p99 latency at that rate (ms) | {bo['latency_p99_ms']} | {bp['latency_p99_ms']} | {ratio(bo['latency_p99_ms'], bp['latency_p99_ms'])} | |")
     for n in sizes:
-        o, p = rows.get(("ours-fanout", n)), rows.get(("peer-fanout", n))
+        o, p = rows.get((f"{a}-fanout", n)), rows.get((f"{b}-fanout", n))
         if not (o and p):
             continue
-        print(f"\nfanout sweep, N = {n}, {o.get('message_bytes')} bytes per message")
-        print("| rate/s | ours deliveries/s | ours ratio | ours p50 / p99 / max ms | peer deliveries/s | peer ratio | peer p50 / p99 / max ms | deliveries ours/peer |")
+        print(f"\nfanout sweep, N = {n}, {o.get('message_bytes')} bytes per message ({a} against {b})")
+        print(f"| rate/s | {a} deliveries/s | {a} ratio | {a} p50 / p99 / max ms | {b} deliveries/s | {b} ratio | {b} p50 / p99 / max ms | deliveries {a}/{b} |")
         print("|---|---|---|---|---|---|---|---|")
         peer_runs = {r["rate"]: r for r in p.get("runs", [])}
         for r in o.get("runs", []):
@@ -64,9 +64,18 @@ def main():
                   f"{q['deliveries_per_s']:.0f} | {q['delivery_ratio']:.4f} | "
                   f"{q['latency_p50_ms']} / {q['latency_p99_ms']} / {q['latency_max_ms']} | "
                   f"{ratio(r['deliveries_per_s'], q['deliveries_per_s'])} |")
+
+
+def main():
+    rows = load(sys.argv[1])
+    tables(rows, "ours", "peer")
+    if any(label.startswith("base-") for (label, _) in rows):
+        print("\nours against the baseline (BASELINE_ENV), same run:")
+        tables(rows, "ours", "base")
+        tables(rows, "base", "peer")
     for (label, n), d in sorted(rows.items()):
-        if label == "ours-agents":
-            print(f"\nagents, N = {n} (ours only; the peer has no agents)")
+        if label in ("ours-agents", "base-agents"):
+            print(f"\n{label}, N = {n} (the peer has no agents)")
             print("| commands/s | sent | completed | errors | p50 ms | p99 ms | max ms | stale alarms | server CPU % |")
             print("|---|---|---|---|---|---|---|---|---|")
             for r in d.get("runs", []):

@@ -4,6 +4,7 @@
 #include "core/Server.h"
 #include "core/UnixSignalWatcher.h"
 #include "logging/LogHandler.h"
+#include "net/EpollEventDispatcher.h"
 
 #include <QCoreApplication>
 #include <QLoggingCategory>
@@ -35,26 +36,15 @@ void applyLogLevel(switchboard::LogLevel level)
     QLoggingCategory::setFilterRules(rules);
 }
 
-// Qt's default event dispatcher on Linux is glib's, whose socket-notifier bookkeeping is a linear
-// list: every enable/disable (a QTcpSocket toggles its write notifier for each message it sends)
-// scans every registered socket, so a broadcast costs O(connections²) and thousands of clients
-// stall the accept loop (docs/BENCHMARKS.md, finding 1). Qt's plain UNIX dispatcher (poll()) has
-// O(1) notifier changes. It must be chosen before QCoreApplication exists: Qt reads QT_NO_GLIB
-// (any non-empty value) when it creates the main thread's dispatcher. SWITCHBOARD_EVENT_DISPATCHER=glib
-// keeps glib, e.g. for a plugin that needs a glib main loop; an explicit QT_NO_GLIB is left alone.
-void chooseEventDispatcher()
-{
-    if (qEnvironmentVariable("SWITCHBOARD_EVENT_DISPATCHER") == "glib"_L1)
-        return;
-    if (qEnvironmentVariableIsEmpty("QT_NO_GLIB"))
-        qputenv("QT_NO_GLIB", "1");
-}
-
 } // namespace
 
 int main(int argc, char *argv[])
 {
-    chooseEventDispatcher();
+    // Before the application object: Qt creates the main thread's dispatcher with it. Epoll by
+    // default; Qt's poll() and glib dispatchers cost O(connections) per loop turn or per notifier
+    // change (docs/BENCHMARKS.md, finding 1; docs/CONFIGURATION.md).
+    const QString dispatcherWarning =
+        switchboard::installEventDispatcher(qEnvironmentVariable("SWITCHBOARD_EVENT_DISPATCHER"));
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(u"switchboard-server"_s);
     QCoreApplication::setApplicationVersion(u"0.1.0"_s);
@@ -74,6 +64,8 @@ int main(int argc, char *argv[])
     logHandler.install();
     for (const QString &warning : invocation.warnings)
         err << "warning: " << warning << "\n";
+    if (!dispatcherWarning.isEmpty())
+        err << "warning: " << dispatcherWarning << "\n";
     err.flush();
 
     using Command = switchboard::Invocation::Command;

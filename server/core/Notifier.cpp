@@ -48,20 +48,24 @@ void Notifier::subscribeUser(quint64 clientId, const QString &orgId, const QStri
 {
     const Key key{orgId, userId};
     addTo(m_byUser, key, clientId);
-    m_byClient[clientId].users.insert(key);
+    QList<Key> &users = m_byClient[clientId].users;
+    if (!users.contains(key))
+        users.append(key);
 }
 
 void Notifier::subscribeSession(quint64 clientId, const QString &orgId, const QString &sessionId)
 {
     const Key key{orgId, sessionId};
     addTo(m_bySession, key, clientId);
-    m_byClient[clientId].sessions.insert(key);
+    QList<Key> &sessions = m_byClient[clientId].sessions;
+    if (!sessions.contains(key))
+        sessions.append(key);
 }
 
 bool Notifier::unsubscribeUser(quint64 clientId, const QString &orgId, const QString &userId)
 {
     const auto client = m_byClient.find(clientId);
-    if (client == m_byClient.end() || !client->users.remove({orgId, userId}))
+    if (client == m_byClient.end() || !client->users.removeOne(Key{orgId, userId}))
         return false;
     removeFrom(m_byUser, Key{orgId, userId}, clientId);
     if (client->users.isEmpty() && client->sessions.isEmpty())
@@ -72,7 +76,7 @@ bool Notifier::unsubscribeUser(quint64 clientId, const QString &orgId, const QSt
 bool Notifier::unsubscribeSession(quint64 clientId, const QString &orgId, const QString &sessionId)
 {
     const auto client = m_byClient.find(clientId);
-    if (client == m_byClient.end() || !client->sessions.remove({orgId, sessionId}))
+    if (client == m_byClient.end() || !client->sessions.removeOne(Key{orgId, sessionId}))
         return false;
     removeFrom(m_bySession, Key{orgId, sessionId}, clientId);
     if (client->users.isEmpty() && client->sessions.isEmpty())
