@@ -225,6 +225,13 @@ Store::Result<CommandTransition> Store::advanceCommand(const CommandTransitionRe
         [request](StorageWorker &worker) { return worker.commands().advance(request); });
 }
 
+Store::Result<QList<CommandInfo>> Store::pendingCommands(const QDateTime &createdBefore, int limit)
+{
+    return query<QList<CommandInfo>>([createdBefore, limit](StorageWorker &worker) {
+        return worker.commands().pendingBefore(createdBefore, limit);
+    });
+}
+
 Store::Result<QList<CommandInfo>> Store::commandsForAgent(const QString &agentId,
                                                           const QList<protocol::CommandStatus> &statuses)
 {

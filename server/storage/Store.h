@@ -114,6 +114,9 @@ public:
     // In creation order; no statuses = all.
     Result<QList<protocol::CommandInfo>> commandsForAgent(const QString &agentId,
                                                           const QList<protocol::CommandStatus> &statuses);
+    // Pending commands of any agent created at or before createdBefore, oldest first, at most
+    // `limit` (CommandLedger's pending sweep in cluster mode).
+    Result<QList<protocol::CommandInfo>> pendingCommands(const QDateTime &createdBefore, int limit);
     // Newest first; empty orgId = all organisations.
     Result<QList<protocol::CommandInfo>> recentCommands(const QString &orgId, int limit);
     // Commands sent or acknowledged past a deadline (see CommandDeadlines), in creation order, with
