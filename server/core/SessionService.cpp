@@ -119,6 +119,11 @@ QString SessionService::selectAgent(const QList<AgentInfo> &candidates, const QS
     return best ? best->agentId : QString();
 }
 
+void SessionService::setPresence(ClusterPresence *presence)
+{
+    m_presence = presence;
+}
+
 QList<AgentInfo> SessionService::candidatesOf(const QString &orgId) const
 {
     QList<AgentInfo> candidates = m_agents->connectedAgentInfos(orgId);

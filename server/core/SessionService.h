@@ -61,7 +61,7 @@ public:
     // replica gets its start_session through the CommandRouter like any other command.
     QFuture<protocol::Decoded<protocol::SessionInfo>>
     startSession(const protocol::admin::SessionStart &request);
-    void setPresence(ClusterPresence *presence) { m_presence = presence; }
+    void setPresence(ClusterPresence *presence);
 
     // Issues stop/hibernate/wake for a session the caller already loaded and authorised; stop and
     // hibernate first move it to terminating / hibernating (session.state.changed).
