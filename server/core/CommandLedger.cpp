@@ -102,6 +102,51 @@ CommandLedger::CommandLedger(Store *store, AgentHub *agents, const Config &confi
 void CommandLedger::setRouter(CommandRouter *router)
 {
     m_router = router;
+    if (!router) {
+        m_pendingTimer.stop();
+        return;
+    }
+    m_pendingTimer.setInterval(m_config.pendingSweepInterval);
+    connect(&m_pendingTimer, &QTimer::timeout, this, &CommandLedger::sweepPending, Qt::UniqueConnection);
+    m_pendingTimer.start();
+}
+
+void CommandLedger::noteRoutedDelivery(const QString &commandId)
+{
+    m_routedHere.insert(commandId, QDateTime::currentDateTimeUtc());
+}
+
+void CommandLedger::sweepPending()
+{
+    if (m_sweepingPending)
+        return;
+    m_sweepingPending = true;
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    // Forgotten once an ack would long have moved them on (or the agent never acks: then they
+    // go out again, at least once).
+    const QDateTime forgetBefore = now.addMSecs(-std::max<qint64>(m_config.ackTimeout.count(), 60000));
+    for (auto it = m_routedHere.begin(); it != m_routedHere.end();)
+        it = it.value() < forgetBefore ? m_routedHere.erase(it) : std::next(it);
+    constexpr int kBatch = 500;
+    onFinished(
+        m_store->pendingCommands(now.addMSecs(-m_config.pendingMinAge.count()), kBatch), this,
+        [this](const Decoded<QList<CommandInfo>> &pending) {
+            m_sweepingPending = false;
+            if (!pending) {
+                qCWarning(lcCommands) << "could not read pending commands:" << pending.error().message;
+                return;
+            }
+            int sent = 0;
+            for (const CommandInfo &command : pending.value()) {
+                // Only where the agent is: every replica runs this sweep on the same rows.
+                if (!m_agents->isAgentConnected(command.agentId) ||
+                    m_routedHere.contains(command.commandId) || m_pendingReads.value(command.agentId) > 0)
+                    continue;
+                sent += sendLocal(command) ? 1 : 0;
+            }
+            if (sent > 0)
+                qCInfo(lcCommands) << "sent" << sent << "commands left pending to agents connected here";
+        });
 }
 
 QString CommandLedger::newCommandId()

@@ -41,6 +41,14 @@ public:
         std::chrono::milliseconds wakeCompleteTimeout{300000};
         std::chrono::milliseconds logsCompleteTimeout{30000};
 
+        // Cluster mode: pending commands (of any replica) for agents connected here are sent
+        // again from a sweep at this interval once they are this old — a routing that failed
+        // (no subscriber, no confirmation) is retried where the agent is, not only when it
+        // reconnects. The age stays above the router's confirm timeout so that a routing still
+        // in flight is never doubled.
+        std::chrono::milliseconds pendingSweepInterval{5000};
+        std::chrono::milliseconds pendingMinAge{7000};
+
         static Config fromDelivery(const Delivery &delivery);
         std::chrono::milliseconds completeTimeout(protocol::agent::Action action) const;
         // A quarter of the smallest deadline, between 1 s and 5 s (tests may go lower by giving
@@ -79,6 +87,11 @@ public:
 
     // Runs one deadline sweep now (the timer calls it; tests may too). At most one runs at a time.
     void sweepOverdue();
+    // Runs one pending sweep now (cluster mode's timer calls it; tests may too).
+    void sweepPending();
+    // The router handed a command routed from another replica to an agent here: the pending
+    // sweep leaves it alone (its origin records the delivery when it gets the confirmation).
+    void noteRoutedDelivery(const QString &commandId);
     const Config &config() const { return m_config; }
 
 Q_SIGNALS:
@@ -109,6 +122,9 @@ private:
     Config m_config;
     QTimer m_sweepTimer;
     bool m_sweeping = false;
+    QTimer m_pendingTimer;
+    bool m_sweepingPending = false;
+    QHash<QString, QDateTime> m_routedHere; // commandId -> when delivered for another replica
     // Commands whose cancellation is being written: never sent meanwhile (a read of pending
     // commands made just before the cancel must not send them).
     QSet<QString> m_cancelling;

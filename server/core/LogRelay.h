@@ -48,6 +48,9 @@ public:
 
     // Shutdown: no more commands to agents (the Hub closes the viewers with 1001).
     void shutdown() { m_shutDown = true; }
+    // Cluster mode: live logs are relayed only by the replica holding the session's agent; a
+    // viewer elsewhere gets agent_unavailable saying so (this replica's name in the message).
+    void setReplicaName(const QString &replica) { m_replica = replica; }
 
     int streamCount() const { return int(m_streams.size()); }
     int viewerCount(const QString &sessionId) const;
@@ -87,6 +90,7 @@ private:
     CommandLedger *m_ledger;
     Config m_config;
     bool m_shutDown = false;
+    QString m_replica;
     QHash<QString, Stream> m_streams;   // by sessionId
     QHash<quint64, QString> m_viewerOf; // viewer client id -> sessionId
     // Streams ended because their agent went away, by sessionId. A stream_logs the agent never

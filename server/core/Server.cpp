@@ -288,13 +288,18 @@ void Server::createCluster()
     m_bus = new ClusterBus(m_redis, m_subscriber, busConfig, this);
     m_ledger->setRouter(m_router);
     m_admin->setPresence(m_presence);
+    m_sessions->setPresence(m_presence);
+    m_logs->setReplicaName(m_settings.replicaName);
     wireCluster();
 }
 
 void Server::wireCluster()
 {
     m_router->setLocalDelivery([this](const QString &agentId, const protocol::agent::Command &command) {
-        return m_agents->sendCommandToAgent(agentId, command);
+        const bool sent = m_agents->sendCommandToAgent(agentId, command);
+        if (sent)
+            m_ledger->noteRoutedDelivery(command.commandId);
+        return sent;
     });
 
     connect(m_agents, &AgentHub::agentConnected, m_presence,

@@ -1,5 +1,6 @@
 #include "core/SessionService.h"
 
+#include "cluster/ClusterPresence.h"
 #include "core/AgentHub.h"
 #include "core/CommandLedger.h"
 #include "core/Continuation.h"
@@ -118,15 +119,134 @@ QString SessionService::selectAgent(const QList<AgentInfo> &candidates, const QS
     return best ? best->agentId : QString();
 }
 
+void SessionService::setPresence(ClusterPresence *presence)
+{
+    m_presence = presence;
+}
+
 QList<AgentInfo> SessionService::candidatesOf(const QString &orgId) const
 {
     QList<AgentInfo> candidates = m_agents->connectedAgentInfos(orgId);
-    for (AgentInfo &agent : candidates) {
-        const auto recent = m_recentStarts.constFind(agent.agentId);
-        if (recent != m_recentStarts.cend() && recent->sinceHeartbeat == agent.lastHeartbeat)
-            agent.activeSessions += recent->count;
-    }
+    for (AgentInfo &agent : candidates)
+        agent = withRecentStarts(std::move(agent));
     return candidates;
+}
+
+AgentInfo SessionService::withRecentStarts(AgentInfo agent) const
+{
+    const auto recent = m_recentStarts.constFind(agent.agentId);
+    if (recent != m_recentStarts.cend() && recent->sinceHeartbeat == agent.lastHeartbeat)
+        agent.activeSessions += recent->count;
+    return agent;
+}
+
+namespace {
+
+Decoded<SessionInfo> refusal(const protocol::admin::SessionStart &request, ErrorCode code,
+                             const QString &message)
+{
+    qCInfo(lcSessions) << "session of user" << request.userId << "in org" << request.orgId
+                       << "not started:" << message;
+    return Error{code, message, {}, {}};
+}
+
+// Hands the result of `from` to `to` when it arrives.
+void forward(QObject *context, const QFuture<Decoded<SessionInfo>> &from,
+             const std::shared_ptr<QPromise<Decoded<SessionInfo>>> &to)
+{
+    whenFinished(context, from, [to](Decoded<SessionInfo> result) {
+        to->addResult(std::move(result));
+        to->finish();
+    });
+}
+
+std::shared_ptr<QPromise<Decoded<SessionInfo>>> startedPromise()
+{
+    auto promise = std::make_shared<QPromise<Decoded<SessionInfo>>>();
+    promise->start();
+    return promise;
+}
+
+} // namespace
+
+QFuture<Decoded<SessionInfo>>
+SessionService::startOnAgentElsewhere(const protocol::admin::SessionStart &request)
+{
+    auto promise = startedPromise();
+    auto answer = [promise](Decoded<SessionInfo> result) {
+        promise->addResult(std::move(result));
+        promise->finish();
+    };
+    onFinished(m_presence->locate(request.agentId), this,
+               [this, request, promise, answer](const Decoded<ClusterPresence::AgentLocation> &where) {
+                   if (!where)
+                       return answer(refusal(request, ErrorCode::AgentUnavailable,
+                                             u"agent %1 is not connected here and the cluster cannot be "
+                                             "asked: %2"_s.arg(request.agentId, where.error().message)));
+                   if (where.value().replica.isEmpty() || !where.value().replicaAlive)
+                       return answer(refusal(request, ErrorCode::AgentUnavailable,
+                                             u"agent %1 is not connected"_s.arg(request.agentId)));
+                   whenFinished(this, m_store->getAgent(request.agentId),
+                                [this, request, promise, answer](Decoded<AgentInfo> row) {
+                                    // Another org's agent is reported like an unknown one.
+                                    if ((!row && row.error().code == ErrorCode::NotFound) ||
+                                        (row && row.value().orgId != request.orgId))
+                                        return answer(refusal(request, ErrorCode::NotFound,
+                                                              u"agent %1 not found in org %2"_s.arg(
+                                                                  request.agentId, request.orgId)));
+                                    if (!row)
+                                        return answer(row.error());
+                                    const AgentInfo agent = withRecentStarts(row.value());
+                                    const QString reason = unavailableReason(agent, request.orgId);
+                                    if (!reason.isEmpty())
+                                        return answer(refusal(request, ErrorCode::AgentUnavailable, reason));
+                                    forward(this, createSession(request, agent), promise);
+                                });
+               });
+    return promise->future();
+}
+
+QFuture<Decoded<SessionInfo>> SessionService::startOnAnyReplica(const protocol::admin::SessionStart &request)
+{
+    auto promise = startedPromise();
+    onFinished(
+        m_presence->connectedAgents(), this,
+        [this, request, promise](const ClusterPresence::AgentDirectory &directory) {
+            QSet<QString> remote;
+            for (auto it = directory.replicaByAgent.cbegin(); it != directory.replicaByAgent.cend(); ++it)
+                if (!m_agents->connection(it.key()))
+                    remote.insert(it.key());
+            if (remote.isEmpty())
+                return forward(this, pickAndCreate(request, candidatesOf(request.orgId)), promise);
+            // The other replicas' agents as the shared database knows them (status, load
+            // from their batched heartbeats); this replica's own come from its live view.
+            whenFinished(this, m_store->listAgents(request.orgId),
+                         [this, request, promise, remote](Decoded<QList<AgentInfo>> rows) {
+                             QList<AgentInfo> candidates = candidatesOf(request.orgId);
+                             if (!rows) {
+                                 qCWarning(lcSessions)
+                                     << "agents of other replicas not considered:" << rows.error().message;
+                             } else {
+                                 for (const AgentInfo &row : rows.value())
+                                     if (remote.contains(row.agentId) && !m_agents->connection(row.agentId))
+                                         candidates.append(withRecentStarts(row));
+                             }
+                             forward(this, pickAndCreate(request, candidates), promise);
+                         });
+        });
+    return promise->future();
+}
+
+QFuture<Decoded<SessionInfo>> SessionService::pickAndCreate(const protocol::admin::SessionStart &request,
+                                                            const QList<AgentInfo> &candidates)
+{
+    const QString chosen = selectAgent(candidates, request.orgId);
+    if (chosen.isEmpty())
+        return readyFuture(refusal(request, ErrorCode::NoAgentAvailable,
+                                   u"no online agent with capacity in org %1"_s.arg(request.orgId)));
+    return createSession(request,
+                         *std::find_if(candidates.cbegin(), candidates.cend(),
+                                       [&chosen](const AgentInfo &a) { return a.agentId == chosen; }));
 }
 
 void SessionService::noteStart(const AgentInfo &agent)
@@ -140,37 +260,39 @@ void SessionService::noteStart(const AgentInfo &agent)
 QFuture<Decoded<SessionInfo>> SessionService::startSession(const protocol::admin::SessionStart &request)
 {
     const auto refuse = [&request](ErrorCode code, const QString &message) {
-        qCInfo(lcSessions) << "session of user" << request.userId << "in org" << request.orgId
-                           << "not started:" << message;
-        return readyFuture(Decoded<SessionInfo>(Error{code, message, {}, {}}));
+        return readyFuture(refusal(request, code, message));
     };
 
+    if (request.agentId.isEmpty())
+        return m_presence ? startOnAnyReplica(request) : pickAndCreate(request, candidatesOf(request.orgId));
+
     const QList<AgentInfo> candidates = candidatesOf(request.orgId);
-    AgentInfo agent;
-    if (!request.agentId.isEmpty()) {
-        const AgentConnection *connection = m_agents->connection(request.agentId);
-        // An agent of another org is reported like an unknown one: its existence is not the caller's
-        // business.
-        if (connection && connection->info.orgId != request.orgId)
-            return refuse(ErrorCode::NotFound,
-                          u"agent %1 not found in org %2"_s.arg(request.agentId, request.orgId));
-        if (!connection)
-            return refuse(ErrorCode::AgentUnavailable, u"agent %1 is not connected"_s.arg(request.agentId));
-        const auto requested =
-            std::find_if(candidates.cbegin(), candidates.cend(),
-                         [&request](const AgentInfo &a) { return a.agentId == request.agentId; });
-        agent = requested != candidates.cend() ? *requested : connection->info;
-        const QString reason = unavailableReason(agent, request.orgId);
-        if (!reason.isEmpty())
-            return refuse(ErrorCode::AgentUnavailable, reason);
-    } else {
-        const QString chosen = selectAgent(candidates, request.orgId);
-        if (chosen.isEmpty())
-            return refuse(ErrorCode::NoAgentAvailable,
-                          u"no online agent with capacity in org %1"_s.arg(request.orgId));
-        agent = *std::find_if(candidates.cbegin(), candidates.cend(),
-                              [&chosen](const AgentInfo &a) { return a.agentId == chosen; });
-    }
+    const AgentConnection *connection = m_agents->connection(request.agentId);
+    // An agent of another org is reported like an unknown one: its existence is not the caller's
+    // business.
+    if (connection && connection->info.orgId != request.orgId)
+        return refuse(ErrorCode::NotFound,
+                      u"agent %1 not found in org %2"_s.arg(request.agentId, request.orgId));
+    if (!connection && m_presence)
+        return startOnAgentElsewhere(request);
+    if (!connection)
+        return refuse(ErrorCode::AgentUnavailable, u"agent %1 is not connected"_s.arg(request.agentId));
+    const auto requested =
+        std::find_if(candidates.cbegin(), candidates.cend(),
+                     [&request](const AgentInfo &a) { return a.agentId == request.agentId; });
+    const AgentInfo agent = requested != candidates.cend() ? *requested : connection->info;
+    const QString reason = unavailableReason(agent, request.orgId);
+    if (!reason.isEmpty())
+        return refuse(ErrorCode::AgentUnavailable, reason);
+    return createSession(request, agent);
+}
+
+QFuture<Decoded<SessionInfo>> SessionService::createSession(const protocol::admin::SessionStart &request,
+                                                            const AgentInfo &agent)
+{
+    const auto refuse = [&request](ErrorCode code, const QString &message) {
+        return readyFuture(refusal(request, code, message));
+    };
 
     const QDateTime now = QDateTime::currentDateTimeUtc();
     SessionInfo session;

@@ -13,6 +13,8 @@
 #include <QFuture>
 #include <QHash>
 #include <QObject>
+#include <QPointer>
+#include <QSet>
 #include <QTimer>
 
 #include <chrono>
@@ -21,6 +23,7 @@
 namespace switchboard {
 
 class AgentHub;
+class ClusterPresence;
 class CommandLedger;
 class Store;
 
@@ -53,8 +56,12 @@ public:
     // transaction, emits session.created and delivers the command. NoAgentAvailable / NotFound /
     // Conflict errors leave nothing written. The futures of this class finish on this object's
     // thread: continue with then(), never block on them from this thread.
+    // With cluster presence (setPresence), the agents of every live replica are candidates: their
+    // rows in the shared database tell their load, and a session placed on an agent of another
+    // replica gets its start_session through the CommandRouter like any other command.
     QFuture<protocol::Decoded<protocol::SessionInfo>>
     startSession(const protocol::admin::SessionStart &request);
+    void setPresence(ClusterPresence *presence);
 
     // Issues stop/hibernate/wake for a session the caller already loaded and authorised; stop and
     // hibernate first move it to terminating / hibernating (session.state.changed).
@@ -92,7 +99,18 @@ private:
     // heartbeat added to its load, so that a burst of starts is spread instead of piling onto the
     // agent that looked least loaded when it last reported.
     QList<protocol::AgentInfo> candidatesOf(const QString &orgId) const;
+    protocol::AgentInfo withRecentStarts(protocol::AgentInfo agent) const;
     void noteStart(const protocol::AgentInfo &agent);
+    // session.start when agents of other replicas may be the answer (cluster mode).
+    QFuture<protocol::Decoded<protocol::SessionInfo>>
+    startOnAgentElsewhere(const protocol::admin::SessionStart &request);
+    QFuture<protocol::Decoded<protocol::SessionInfo>>
+    startOnAnyReplica(const protocol::admin::SessionStart &request);
+    QFuture<protocol::Decoded<protocol::SessionInfo>>
+    pickAndCreate(const protocol::admin::SessionStart &request, const QList<protocol::AgentInfo> &candidates);
+    // Writes the session and its start_session command for the chosen agent and delivers it.
+    QFuture<protocol::Decoded<protocol::SessionInfo>>
+    createSession(const protocol::admin::SessionStart &request, const protocol::AgentInfo &agent);
 
     struct RecentStarts
     {
@@ -103,6 +121,7 @@ private:
     Store *m_store;
     AgentHub *m_agents;
     CommandLedger *m_ledger;
+    QPointer<ClusterPresence> m_presence;
     Config m_config;
     QTimer m_graceTimer;
     bool m_graceSweepRunning = false;

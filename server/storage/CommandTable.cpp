@@ -269,6 +269,14 @@ Decoded<QList<CommandInfo>> CommandTable::forAgent(const QString &agentId,
     return readList(sql, {agentId}, u"list agent commands");
 }
 
+Decoded<QList<CommandInfo>> CommandTable::pendingBefore(const QDateTime &createdBefore, int limit)
+{
+    return readList(
+        u"SELECT "_s + kCommandColumns +
+            u" FROM agent_commands WHERE status = 'pending' AND created_at <= ? ORDER BY id LIMIT ?"_s,
+        {sqlvalues::time(createdBefore), limit}, u"list pending commands");
+}
+
 Decoded<QList<OverdueCommand>> CommandTable::overdue(const CommandDeadlines &deadlines)
 {
     // One statement for every deadline: the sweep costs one query whatever the number of actions.

@@ -18,6 +18,8 @@ public:
     protocol::Decoded<protocol::CommandInfo> create(const protocol::CommandInfo &command);
     protocol::Decoded<protocol::CommandInfo> get(const QString &commandId);
     protocol::Decoded<CommandTransition> advance(const CommandTransitionRequest &request);
+    // Pending commands created at or before `createdBefore`, oldest first, at most `limit`.
+    protocol::Decoded<QList<protocol::CommandInfo>> pendingBefore(const QDateTime &createdBefore, int limit);
     protocol::Decoded<QList<protocol::CommandInfo>> forAgent(const QString &agentId,
                                                              const QList<protocol::CommandStatus> &statuses);
     protocol::Decoded<QList<protocol::CommandInfo>> recent(const QString &orgId, int limit);

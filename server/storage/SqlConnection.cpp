@@ -4,8 +4,16 @@
 
 #include <QDir>
 #include <QFileInfo>
+#include <QSqlDriver>
 #include <QSqlError>
+#include <QThread>
 #include <QUuid>
+
+#include <algorithm>
+#include <cerrno>
+
+#include <dlfcn.h>
+#include <sys/socket.h>
 
 using namespace Qt::StringLiterals;
 
@@ -42,6 +50,12 @@ bool isTransientSqlState(const QString &state)
 {
     return state.startsWith("08"_L1) || state.startsWith("53"_L1) || state.startsWith("57"_L1) ||
            state == "40001"_L1 || state == "40P01"_L1;
+}
+
+// A statement that cannot have changed anything (outside a transaction, a lost write is in doubt).
+bool isReadOnly(const QString &sql)
+{
+    return QStringView(sql).trimmed().startsWith("SELECT"_L1, Qt::CaseInsensitive);
 }
 
 } // namespace
@@ -104,39 +118,148 @@ Decoded<Done> SqlConnection::connect()
     for (const QString &statement : setup) {
         auto done = executeDirect(statement, u"connection setup");
         if (!done) {
-            close();
+            drop();
             return done;
         }
     }
-    m_lost = false;
-    qCInfo(lcStorage) << "opened" << m_url.redacted();
+    if (!m_outage.isValid())
+        qCInfo(lcStorage) << "opened" << m_url.redacted();
+    if (isPostgres() && !m_pqSocket) {
+        // libpq is already loaded by the QPSQL plugin; taking PQsocket from it at run time keeps
+        // libpq's headers out of the build. Without it, the idle probe does the job.
+        if (void *libpq = ::dlopen("libpq.so.5", RTLD_LAZY | RTLD_NOLOAD)) {
+            m_pqSocket = reinterpret_cast<int (*)(const void *)>(::dlsym(libpq, "PQsocket"));
+            ::dlclose(libpq);
+        }
+    }
+    m_lastUsed.start();
     return Done{};
 }
 
-void SqlConnection::close()
+void SqlConnection::drop()
 {
     m_statements.clear();
     m_inTransaction = false;
-    m_lost = false;
     if (m_db.isValid()) {
-        if (m_db.isOpen())
-            qCInfo(lcStorage) << "closing" << m_url.redacted();
         m_db.close();
         m_db = QSqlDatabase();
         QSqlDatabase::removeDatabase(m_name);
     }
 }
 
-Decoded<Done> SqlConnection::ensureUsable()
+void SqlConnection::close()
 {
-    if (m_lost && !m_url.isMemory()) {
-        qCWarning(lcStorage) << "reconnecting to" << m_url.redacted();
-        close();
-        if (auto reconnected = connect(); !reconnected)
-            return reconnected;
+    if (m_db.isOpen())
+        qCInfo(lcStorage) << "closing" << m_url.redacted();
+    drop();
+    m_lost = false;
+    m_inDoubt = false;
+    m_outage.invalidate();
+    if (m_outageFlag)
+        m_outageFlag->store(false);
+}
+
+void SqlConnection::noteLost(const QString &message)
+{
+    m_lost = true;
+    if (m_outage.isValid())
+        return;
+    // Logged once per outage; the failures that follow until the connection is back are debug.
+    m_outage.start();
+    m_delayMs = m_policy.firstDelayMs;
+    m_attempts = 0;
+    m_nextAttempt = QDeadlineTimer(0);
+    m_lastError = message;
+    if (m_outageFlag)
+        m_outageFlag->store(true);
+    qCWarning(lcStorage).noquote() << "lost the connection to" << m_url.redacted() << "(" << message
+                                   << "); reconnecting, requests wait up to" << m_policy.windowMs
+                                   << "ms for it and fail after that";
+}
+
+void SqlConnection::noteRecovered()
+{
+    qCWarning(lcStorage).noquote() << "reconnected to" << m_url.redacted() << "after" << m_outage.elapsed()
+                                   << "ms," << m_attempts << "attempts";
+    m_outage.invalidate();
+    m_lost = false;
+    if (m_outageFlag)
+        m_outageFlag->store(false);
+}
+
+bool SqlConnection::probeIdle()
+{
+    // An idle server connection learns of a server restart only when it is used; asking first
+    // keeps the job's own statements off a dead connection (where a lost write is in doubt).
+    QSqlQuery query(m_db);
+    if (query.exec(u"SELECT 1"_s))
+        return true;
+    failure(query.lastError(), u"connection check");
+    return !m_lost;
+}
+
+bool SqlConnection::serverHungUp()
+{
+    // Between jobs the connection is idle and every reply has been read, so anything readable on
+    // its socket is the server going away (a restarting server sends FATAL 57P01 and closes).
+    // Seeing it here, before a job's statements are sent, keeps them off a dead connection.
+    const QVariant handle = m_db.driver() ? m_db.driver()->handle() : QVariant();
+    if (!handle.isValid() ||
+        (qstrcmp(handle.typeName(), "PGconn*") != 0 && qstrcmp(handle.typeName(), "pg_conn*") != 0))
+        return false;
+    const void *pgconn = *static_cast<void *const *>(handle.constData());
+    const int fd = pgconn ? m_pqSocket(pgconn) : -1;
+    if (fd < 0)
+        return true;
+    char byte = 0;
+    const ssize_t peeked = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return peeked >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+Decoded<Done> SqlConnection::ensureUsable(bool wait)
+{
+    m_inDoubt = false;
+    if (!m_lost && isPostgres() && m_db.isOpen()) {
+        if (m_pqSocket) {
+            if (serverHungUp())
+                noteLost(u"the server closed the connection"_s);
+        } else if (m_lastUsed.isValid() && m_lastUsed.elapsed() > m_policy.idleProbeMs) {
+            probeIdle();
+        }
+    }
+    if (m_lost) {
+        const qint64 budget = wait ? std::max<qint64>(0, m_policy.windowMs - m_outage.elapsed()) : 0;
+        const QDeadlineTimer deadline(budget);
+        for (;;) {
+            if (m_nextAttempt.hasExpired()) {
+                ++m_attempts;
+                drop();
+                auto reconnected = connect();
+                if (reconnected) {
+                    noteRecovered();
+                    break;
+                }
+                m_lastError = reconnected.error().message;
+                qCDebug(lcStorage).noquote() << "reconnect attempt" << m_attempts << "failed:" << m_lastError;
+                m_nextAttempt = QDeadlineTimer(m_delayMs);
+                m_delayMs = std::min(m_delayMs * 2, m_policy.maxDelayMs);
+            }
+            const qint64 left = deadline.remainingTime();
+            const qint64 untilNext = m_nextAttempt.remainingTime();
+            if (left <= 0 || untilNext > left)
+                return Error{
+                    ErrorCode::Unavailable,
+                    u"the database is unreachable (connection lost %1 ms ago): "_s.arg(m_outage.elapsed()) +
+                        m_lastError,
+                    {},
+                    {}};
+            // The storage thread's own wait: the socket thread never blocks on it.
+            QThread::msleep(static_cast<unsigned long>(std::max<qint64>(1, untilNext)));
+        }
     }
     if (!m_db.isOpen())
         return Error{ErrorCode::Unavailable, u"the database is not open"_s, {}, {}};
+    m_lastUsed.start();
     return Done{};
 }
 
@@ -155,6 +278,9 @@ Decoded<SqlResult> SqlConnection::execute(const QString &sql, const QVariantList
         query->bindValue(i, values.at(i));
     if (!query->exec()) {
         const Error error = failure(query->lastError(), what);
+        // A lost write outside a transaction may have been applied before the connection went.
+        if (m_lost && !m_inTransaction && !isReadOnly(sql))
+            m_inDoubt = true;
         query->finish();
         return error;
     }
@@ -180,6 +306,9 @@ Decoded<Done> SqlConnection::commit()
 {
     auto committed = executeDirect(u"COMMIT"_s, u"commit");
     if (!committed) {
+        // The server may have committed before the connection went.
+        if (m_lost)
+            m_inDoubt = true;
         rollback();
         return committed;
     }
@@ -192,6 +321,8 @@ void SqlConnection::rollback()
     if (!m_inTransaction)
         return;
     m_inTransaction = false;
+    if (m_lost)
+        return; // the server rolled back when the connection went
     QSqlQuery query(m_db);
     if (!query.exec(u"ROLLBACK"_s))
         qCWarning(lcStorage) << "rollback failed:" << query.lastError().text();
@@ -205,7 +336,7 @@ Error SqlConnection::failure(const QSqlError &error, QStringView what)
         // libpq reports a dropped connection without any SQLSTATE.
         const bool lost = state.isEmpty() || state.startsWith("08"_L1) || state.startsWith("57P"_L1);
         if (lost)
-            m_lost = true;
+            noteLost(error.text());
         transient = transient || lost || isTransientSqlState(state);
     } else {
         bool numeric = false;
@@ -213,7 +344,9 @@ Error SqlConnection::failure(const QSqlError &error, QStringView what)
         transient = transient || (numeric && isTransientSqliteCode(code));
     }
     const QString message = what.toString() + u": "_s + error.text();
-    if (transient)
+    if (transient && m_outage.isValid())
+        qCDebug(lcStorage).noquote() << message;
+    else if (transient)
         qCWarning(lcStorage).noquote() << message;
     else
         qCCritical(lcStorage).noquote() << message;

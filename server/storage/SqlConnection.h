@@ -4,13 +4,17 @@
 #pragma once
 
 #include "DatabaseUrl.h"
+#include "StorageTypes.h"
 
 #include "shared/Protocol.h"
 
+#include <QDeadlineTimer>
+#include <QElapsedTimer>
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QVariant>
 
+#include <atomic>
 #include <memory>
 #include <unordered_map>
 
@@ -60,8 +64,21 @@ public:
     const DatabaseUrl &url() const { return m_url; }
     bool isPostgres() const { return m_url.driver == DatabaseUrl::Driver::Postgres; }
 
-    // Reopens a server connection that an earlier error showed to be lost; Unavailable if closed.
-    protocol::Decoded<protocol::Done> ensureUsable();
+    void setReconnectPolicy(const SqlReconnectPolicy &policy) { m_policy = policy; }
+    // True while the server connection is lost, false once it works again (and after close());
+    // read by other threads (Store::ping answers from it without queueing behind waiting jobs).
+    void setOutageFlag(std::shared_ptr<std::atomic_bool> flag) { m_outageFlag = std::move(flag); }
+
+    // Called before each job: reconnects a server connection that an earlier error (or the idle
+    // probe) showed to be lost, waiting as ReconnectPolicy says; Unavailable if it cannot.
+    // `wait` = false never waits (one attempt, if the backoff allows).
+    protocol::Decoded<protocol::Done> ensureUsable(bool wait = true);
+    // After a failed job: true when the connection was lost before anything of the job could have
+    // been applied (a lost read, a lost statement inside a transaction before COMMIT), so running
+    // the job again is safe. False when a COMMIT or a write outside a transaction was lost: the
+    // server may or may not have applied it (lostInDoubt()).
+    bool lostBeforeApplying() const { return m_lost && !m_inDoubt; }
+    bool lostInDoubt() const { return m_lost && m_inDoubt; }
 
     // Runs a statement with positional (?) parameters. The statement is prepared once per
     // connection and reused; `what` names the operation in error messages.
@@ -80,6 +97,11 @@ public:
 
 private:
     protocol::Decoded<protocol::Done> connect();
+    void drop();
+    void noteLost(const QString &message);
+    void noteRecovered();
+    bool probeIdle();
+    bool serverHungUp();
 
     DatabaseUrl m_url;
     QString m_name;
@@ -87,6 +109,16 @@ private:
     std::unordered_map<QString, std::unique_ptr<QSqlQuery>> m_statements;
     bool m_inTransaction = false;
     bool m_lost = false;
+    bool m_inDoubt = false;
+    SqlReconnectPolicy m_policy;
+    std::shared_ptr<std::atomic_bool> m_outageFlag;
+    QElapsedTimer m_outage;   // valid while the connection is lost: since when
+    QElapsedTimer m_lastUsed; // for the idle probe
+    QDeadlineTimer m_nextAttempt;
+    int (*m_pqSocket)(const void *) = nullptr; // libpq's PQsocket, when the driver loaded libpq
+    int m_delayMs = 0;
+    int m_attempts = 0;
+    QString m_lastError;
 };
 
 // Commits on commit(), rolls back if it goes out of scope first.

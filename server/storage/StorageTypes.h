@@ -88,4 +88,17 @@ struct SessionTransition
     bool stateChanged = false;
 };
 
+// How a lost PostgreSQL connection is won back. A job waits for the database at most until
+// `windowMs` after the outage began (reconnecting with backoff from `firstDelayMs` doubling to
+// `maxDelayMs`); once the outage is older, jobs fail at once and only try to reconnect when the
+// backoff allows, so a long outage neither blocks the queue nor spins.
+struct SqlReconnectPolicy
+{
+    int windowMs = 10000;
+    int firstDelayMs = 100;
+    int maxDelayMs = 2000;
+    // Without libpq's socket to look at, a connection idle longer than this is checked before use.
+    int idleProbeMs = 1000;
+};
+
 } // namespace switchboard

@@ -50,9 +50,9 @@ void StorageWorker::close()
     m_connection.close();
 }
 
-Decoded<Done> StorageWorker::ready()
+Decoded<Done> StorageWorker::ready(bool wait)
 {
-    return m_connection.ensureUsable();
+    return m_connection.ensureUsable(wait);
 }
 
 Decoded<int> StorageWorker::schemaVersion()

@@ -23,8 +23,13 @@ public:
     // Connects and migrates; Conflict if already open (close first).
     protocol::Decoded<protocol::Done> open(const QString &databaseUrl);
     void close();
-    // Done when jobs can run: reconnects a lost server connection, Unavailable when not open.
-    protocol::Decoded<protocol::Done> ready();
+    // Done when jobs can run: reconnects a lost server connection (waiting as the connection's
+    // ReconnectPolicy says unless `wait` is false), Unavailable when it cannot or when not open.
+    protocol::Decoded<protocol::Done> ready(bool wait = true);
+    // After a failed job: see SqlConnection::lostBeforeApplying() / lostInDoubt().
+    bool lostBeforeApplying() const { return m_connection.lostBeforeApplying(); }
+    bool lostInDoubt() const { return m_connection.lostInDoubt(); }
+    SqlConnection &connection() { return m_connection; }
 
     protocol::Decoded<int> schemaVersion();
     protocol::Decoded<bool> ping();

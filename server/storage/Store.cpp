@@ -46,10 +46,28 @@ bool Store::post(std::function<void(StorageWorker &)> job)
 template<class T, class Job>
 Store::Result<T> Store::query(Job job)
 {
+    // A job that failed because the server connection went before any of it could have been
+    // applied runs again on a new connection (a few times, within the reconnect window); one whose
+    // COMMIT or autocommit write was lost reports that its outcome is unknown. Never a success
+    // that was not stored.
     return submit<T>([job = std::move(job)](StorageWorker &worker) -> Decoded<T> {
-        if (auto ready = worker.ready(); !ready)
-            return ready.error();
-        return job(worker);
+        constexpr int kMaxRuns = 4;
+        for (int run = 1;; ++run) {
+            if (auto ready = worker.ready(); !ready)
+                return ready.error();
+            Decoded<T> result = job(worker);
+            if (result || run == kMaxRuns)
+                return result;
+            if (worker.lostInDoubt())
+                return Error{ErrorCode::Unavailable,
+                             u"the database connection was lost while the change was being committed; it "
+                             "may or may not have been stored: "_s +
+                                 result.error().message,
+                             {},
+                             {}};
+            if (!worker.lostBeforeApplying())
+                return result;
+        }
     });
 }
 
@@ -59,12 +77,16 @@ Store::Result<Done> Store::open(const QString &databaseUrl)
         m_thread = new QThread(this);
         m_thread->setObjectName(u"switchboard-storage"_s);
         m_worker = new StorageWorker;
+        m_worker->connection().setOutageFlag(m_outage);
         m_worker->moveToThread(m_thread);
         // Deleted on its own thread, after the last job, when the thread finishes.
         connect(m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
         m_thread->start();
     }
-    return submit<Done>([databaseUrl](StorageWorker &worker) { return worker.open(databaseUrl); });
+    return submit<Done>([databaseUrl, policy = m_policy](StorageWorker &worker) {
+        worker.connection().setReconnectPolicy(policy);
+        return worker.open(databaseUrl);
+    });
 }
 
 void Store::close()
@@ -92,7 +114,19 @@ Store::Result<int> Store::schemaVersion()
 
 Store::Result<bool> Store::ping()
 {
-    return query<bool>([](StorageWorker &worker) { return worker.ping(); });
+    auto probe = [](StorageWorker &worker) -> Decoded<bool> {
+        if (auto ready = worker.ready(false); !ready)
+            return ready.error();
+        return worker.ping();
+    };
+    if (m_worker && m_outage->load()) {
+        // Jobs ahead may be waiting for the database: answer now, and let the queued probe
+        // reconnect (if the backoff allows) so that readiness comes back without other traffic.
+        submit<bool>(probe);
+        return QtFuture::makeReadyFuture(Decoded<bool>(
+            Error{ErrorCode::Unavailable, u"the database connection is lost; reconnecting"_s, {}, {}}));
+    }
+    return submit<bool>(probe);
 }
 
 Store::Result<OrgInfo> Store::ensureOrg(const QString &orgId, const QString &name)
@@ -189,6 +223,13 @@ Store::Result<CommandTransition> Store::advanceCommand(const CommandTransitionRe
 {
     return query<CommandTransition>(
         [request](StorageWorker &worker) { return worker.commands().advance(request); });
+}
+
+Store::Result<QList<CommandInfo>> Store::pendingCommands(const QDateTime &createdBefore, int limit)
+{
+    return query<QList<CommandInfo>>([createdBefore, limit](StorageWorker &worker) {
+        return worker.commands().pendingBefore(createdBefore, limit);
+    });
 }
 
 Store::Result<QList<CommandInfo>> Store::commandsForAgent(const QString &agentId,

@@ -17,6 +17,7 @@
 #include <QStringList>
 
 #include <chrono>
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <utility>
@@ -49,6 +50,9 @@ public:
     // "postgres://user:pass@host:port/db[?libpq options]". Connects and applies the migrations.
     // Opening an open store is a Conflict; after a failed open, open may be tried again.
     Result<protocol::Done> open(const QString &databaseUrl);
+    // How a lost PostgreSQL connection is won back (SqlConnection::ReconnectPolicy); takes effect
+    // at the next open().
+    void setReconnectPolicy(const SqlReconnectPolicy &policy) { m_policy = policy; }
     // Runs every job queued so far, closes the database and stops the storage thread. Idempotent;
     // blocks (use it at shutdown); a later open() starts over. Jobs queued after close() finish at
     // once with Unavailable. Must not be called from the storage thread.
@@ -57,7 +61,12 @@ public:
     QThread *storageThread() const { return m_thread; }
 
     Result<int> schemaVersion();
-    Result<bool> ping(); // SELECT 1, for /readyz; Unavailable when the database is not reachable
+    // SELECT 1, for /readyz; Unavailable when the database is not reachable. While the connection
+    // is known to be lost it answers at once (not behind jobs waiting for the database) and queues
+    // a reconnect attempt.
+    Result<bool> ping();
+    // True from the moment a job finds the server connection lost until a job reconnects.
+    bool databaseLost() const { return m_outage->load(); }
 
     // Organisations
     Result<protocol::OrgInfo> ensureOrg(const QString &orgId, const QString &name = {}); // inserts if missing
@@ -106,6 +115,9 @@ public:
     // In creation order; no statuses = all.
     Result<QList<protocol::CommandInfo>> commandsForAgent(const QString &agentId,
                                                           const QList<protocol::CommandStatus> &statuses);
+    // Pending commands of any agent created at or before createdBefore, oldest first, at most
+    // `limit` (CommandLedger's pending sweep in cluster mode).
+    Result<QList<protocol::CommandInfo>> pendingCommands(const QDateTime &createdBefore, int limit);
     // Newest first; empty orgId = all organisations.
     Result<QList<protocol::CommandInfo>> recentCommands(const QString &orgId, int limit);
     // Commands sent or acknowledged past a deadline (see CommandDeadlines), in creation order, with
@@ -167,6 +179,8 @@ private:
     QThread *m_thread = nullptr;
     StorageWorker *m_worker = nullptr; // lives on m_thread; deleted when it finishes
     JobObserver m_jobObserver;
+    SqlReconnectPolicy m_policy;
+    std::shared_ptr<std::atomic_bool> m_outage = std::make_shared<std::atomic_bool>(false);
 };
 
 template<class T>

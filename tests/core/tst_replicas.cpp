@@ -240,7 +240,7 @@ private Q_SLOTS:
         m_redis = std::make_unique<RedisServerProcess>();
         QVERIFY2(m_redis->start(), qPrintable(m_redis->errorString()));
 
-        for (const QString &agentId : {u"ag-1"_s, u"ag-2"_s, u"ag-3"_s, u"ag-4"_s}) {
+        for (const QString &agentId : {u"ag-1"_s, u"ag-2"_s, u"ag-3"_s, u"ag-4"_s, u"ag-5"_s, u"ag-6"_s}) {
             const QByteArray key = addAgent(agentId);
             QVERIFY2(!key.isEmpty(), qPrintable(agentId));
             m_apiKeys.insert(agentId, key);
@@ -371,6 +371,99 @@ private Q_SLOTS:
         QVERIFY(!commandId.isEmpty());
         QTRY_COMPARE_WITH_TIMEOUT(commandIdsIn(*onB), QStringList{commandId}, kLong);
         QTRY_VERIFY_WITH_TIMEOUT(sawCommandStatus(*adminC, commandId, u"sent"_s), kLong);
+    }
+
+    // The only agent of the cluster is on A: a session.start on B without an agent is placed on it
+    // (B sees it through presence and the shared database), its start_session is routed to A and
+    // the session runs; one naming the agent through C works the same way.
+    void sessionStartFindsAgentOnAnotherReplica()
+    {
+        auto agent = connectAgent(a(), u"ag-5"_s);
+        QVERIFY(agent);
+        QTRY_COMPARE_WITH_TIMEOUT(podOf(u"ag-5"_s), a().name, kLong);
+        JsonSocket browser;
+        QVERIFY(browser.open(b().ws(u"/api/v1/ws/sessions"_s, m_userToken), 10000));
+        auto adminB = openAdmin(b());
+        auto adminC = openAdmin(c());
+        QVERIFY(adminB && adminC);
+
+        const QJsonObject started = request(*adminB, {{u"type"_s, u"session.start"_s},
+                                                      {u"orgId"_s, u"acme"_s},
+                                                      {u"userId"_s, u"alice"_s},
+                                                      {u"template"_s, u"firefox"_s}});
+        QCOMPARE(started.value(u"type"_s).toString(), u"reply"_s);
+        const QJsonObject session = started[u"result"_s][u"session"_s].toObject();
+        QCOMPARE(session.value(u"agentId"_s).toString(), u"ag-5"_s);
+        const QString sessionId = session.value(u"sessionId"_s).toString();
+        QTRY_COMPARE_WITH_TIMEOUT(agent->ofType(u"command"_s).size(), 1, kLong);
+        const QJsonObject start = agent->ofType(u"command"_s).first().value(u"payload"_s).toObject();
+        QCOMPARE(start.value(u"action"_s).toString(), u"start_session"_s);
+        QCOMPARE(start[u"payload"_s][u"sessionId"_s].toString(), sessionId);
+        const QString startId = start.value(u"commandId"_s).toString();
+        QTRY_VERIFY_WITH_TIMEOUT(sawCommandStatus(*adminB, startId, u"sent"_s), kLong);
+        agent->sendFrame(u"ack"_s, {{u"commandId"_s, startId}});
+        agent->sendFrame(u"status"_s, {{u"sessionId"_s, sessionId}, {u"state"_s, u"running"_s}});
+        agent->sendFrame(u"complete"_s, {{u"commandId"_s, startId}});
+        QTRY_VERIFY_WITH_TIMEOUT(sawState(browser, sessionId, u"running"_s), kLong);
+        QTRY_VERIFY_WITH_TIMEOUT(sawCommandStatus(*adminB, startId, u"completed"_s), kLong);
+
+        // Live logs are relayed by the agent's replica only: a viewer on B is told so at once.
+        JsonSocket viewer;
+        QVERIFY(viewer.open(b().ws(u"/api/v1/ws/logs/"_s + sessionId, m_userToken), 10000));
+        const QJsonObject end = viewer.waitForType(u"log_end"_s, kLong);
+        QCOMPARE(end.value(u"reason"_s).toString(), u"agent_unavailable"_s);
+        QVERIFY2(end.value(u"message"_s).toString().contains(b().name),
+                 qPrintable(end.value(u"message"_s).toString()));
+        QVERIFY(viewer.waitForDisconnect(kLong));
+
+        const QJsonObject named = request(*adminC, {{u"type"_s, u"session.start"_s},
+                                                    {u"orgId"_s, u"acme"_s},
+                                                    {u"userId"_s, u"alice"_s},
+                                                    {u"template"_s, u"firefox"_s},
+                                                    {u"agentId"_s, u"ag-5"_s}});
+        QCOMPARE(named.value(u"type"_s).toString(), u"reply"_s);
+        QCOMPARE(named[u"result"_s][u"session"_s][u"agentId"_s].toString(), u"ag-5"_s);
+        QTRY_COMPARE_WITH_TIMEOUT(agent->ofType(u"command"_s).size(), 2, kLong);
+
+        // An agent connected nowhere is refused as before, from any replica.
+        const QJsonObject refused = request(*adminC, {{u"type"_s, u"session.start"_s},
+                                                      {u"orgId"_s, u"acme"_s},
+                                                      {u"userId"_s, u"alice"_s},
+                                                      {u"template"_s, u"firefox"_s},
+                                                      {u"agentId"_s, u"ag-6"_s}});
+        QCOMPARE(refused.value(u"type"_s).toString(), u"error"_s);
+    }
+
+    // A's pub/sub connection is cut while A is frozen: a command issued on B finds no subscriber
+    // and stays pending. Once A is back, its pending sweep sends it to the agent connected there —
+    // exactly once — without the agent having to reconnect.
+    void pendingCommandIsDeliveredWhenRoutingRecovers()
+    {
+        auto agent = connectAgent(a(), u"ag-6"_s);
+        QVERIFY(agent);
+        QTRY_COMPARE_WITH_TIMEOUT(podOf(u"ag-6"_s), a().name, kLong);
+        auto adminB = openAdmin(b());
+        QVERIFY(adminB);
+
+        const auto pid = static_cast<pid_t>(a().process->processId());
+        QCOMPARE(::kill(pid, SIGSTOP), 0);
+        // B and C resubscribe at once; A, frozen, cannot.
+        redisCommand("CLIENT KILL TYPE pubsub");
+        const QByteArray channel = "pod:" + a().name.toUtf8() + ":commands";
+        QTRY_VERIFY_WITH_TIMEOUT(redisCommand("PUBSUB NUMSUB " + channel).contains(":0\r\n"), kLong);
+        const QString queued = sendCommand(*adminB, u"ag-6"_s, u"s-later"_s);
+        QVERIFY(!queued.isEmpty());
+        QTest::qWait(1500);
+        const bool sentEarly = sawCommandStatus(*adminB, queued, u"sent"_s);
+        QCOMPARE(::kill(pid, SIGCONT), 0);
+        QVERIFY2(!sentEarly, "reported sent while nobody could have delivered it");
+
+        QTRY_COMPARE_WITH_TIMEOUT(commandIdsIn(*agent), QStringList{queued}, kLong);
+        QTRY_VERIFY_WITH_TIMEOUT(sawCommandStatus(*adminB, queued, u"sent"_s), kLong);
+        agent->sendFrame(u"ack"_s, {{u"commandId"_s, queued}});
+        // More than one sweep later it still arrived once.
+        QTest::qWait(7000);
+        QCOMPARE(commandIdsIn(*agent), QStringList{queued});
     }
 
     // Redis killed during traffic: every replica keeps serving its own agents and says so in

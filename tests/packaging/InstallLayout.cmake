@@ -15,7 +15,9 @@ set(expected
     share/doc/Switchboard/OBSERVABILITY.md
     lib/systemd/system/switchboard-server.service
     share/doc/Switchboard/SECURITY.md
-    share/doc/Switchboard/CONFIGURATION.md)
+    share/doc/Switchboard/CONFIGURATION.md
+    share/doc/Switchboard/DEPLOYMENT.md
+    share/doc/Switchboard/switchboard-replica.conf)
 if(WITH_CONSOLE)
     list(APPEND expected bin/switchboard-console share/applications/switchboard-console.desktop)
 endif()

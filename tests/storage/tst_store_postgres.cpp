@@ -1,59 +1,13 @@
 // Store on PostgreSQL: the shared behaviour suite against a throw-away server (initdb + pg_ctl in a
 // temporary folder, on a free port), one fresh database per test. Skipped when the PostgreSQL
 // server binaries are not installed (set SWITCHBOARD_PG_BINDIR to point at them).
+#include "../support/PostgresProcess.h"
 #include "StoreTestSuite.h"
 
-#include <QDir>
-#include <QProcess>
-#include <QStandardPaths>
-#include <QTemporaryDir>
-
-#include <netinet/in.h>
-#include <pwd.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 using namespace Qt::StringLiterals;
-
-namespace {
-
-QString findPostgresBinaries()
-{
-    const QString fromEnvironment = qEnvironmentVariable("SWITCHBOARD_PG_BINDIR");
-    QStringList candidates;
-    if (!fromEnvironment.isEmpty())
-        candidates.append(fromEnvironment);
-    QStringList versions = QDir(u"/usr/lib/postgresql"_s).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
-    std::sort(versions.begin(), versions.end(),
-              [](const QString &a, const QString &b) { return a.toInt() > b.toInt(); });
-    for (const QString &version : versions)
-        candidates.append(u"/usr/lib/postgresql/"_s + version + u"/bin"_s);
-    for (const QString &dir : candidates) {
-        if (QFileInfo::exists(dir + u"/initdb"_s) && QFileInfo::exists(dir + u"/pg_ctl"_s))
-            return dir;
-    }
-    return {};
-}
-
-// A port nobody listens on right now (bound to port 0, read back, released for the server).
-int freePort()
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return 0;
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof(address);
-    int port = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof(address)) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr *>(&address), &length) == 0)
-        port = ntohs(address.sin_port);
-    ::close(fd);
-    return port;
-}
-
-} // namespace
+using switchboard::protocol::ErrorCode;
+using switchboard::test::PostgresProcess;
+namespace protocol = switchboard::protocol;
 
 class TestStorePostgres : public switchboard::testing::StoreTestSuite
 {
@@ -68,77 +22,149 @@ protected:
         {
             QSqlDatabase admin = QSqlDatabase::addDatabase(u"QPSQL"_s, name);
             admin.setHostName(u"127.0.0.1"_s);
-            admin.setPort(m_port);
+            admin.setPort(m_postgres.port());
             admin.setUserName(u"switchboard"_s);
             admin.setDatabaseName(u"postgres"_s);
             if (!admin.open() || !QSqlQuery(admin).exec(u"CREATE DATABASE "_s + database))
                 qWarning() << "cannot create database" << database << admin.lastError().text();
         }
         QSqlDatabase::removeDatabase(name);
-        return u"postgres://switchboard@127.0.0.1:%1/%2"_s.arg(m_port).arg(database);
+        return m_postgres.url(database);
     }
 
 private:
-    // Runs a PostgreSQL program; as root through the postgres account, since the server refuses root.
-    bool run(const QString &program, const QStringList &arguments, int timeoutMs = 60000)
+    PostgresProcess m_postgres;
+    int m_databases = 0;
+
+    // The server is back (a test that stopped it must leave it running for the next).
+    void ensureRunning() { QVERIFY2(m_postgres.resume(), qPrintable(m_postgres.errorString())); }
+
+    // Statements on the test's own connection to the current database.
+    bool executeAll(const QStringList &statements)
     {
-        QProcess process;
-        process.setProcessChannelMode(QProcess::MergedChannels);
-        if (m_runAs.isEmpty())
-            process.start(m_binaries + u'/' + program, arguments);
-        else
-            process.start(u"runuser"_s,
-                          QStringList{u"-u"_s, m_runAs, u"--"_s, m_binaries + u'/' + program} + arguments);
-        const bool ok = process.waitForFinished(timeoutMs) && process.exitStatus() == QProcess::NormalExit &&
-                        process.exitCode() == 0;
-        if (!ok)
-            qWarning().noquote() << program << "failed:" << process.readAll();
+        const auto url = switchboard::DatabaseUrl::parse(m_url);
+        const QString name = u"setup-"_s + QString::number(++m_databases);
+        bool ok = url.ok();
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(u"QPSQL"_s, name);
+            db.setHostName(u"127.0.0.1"_s);
+            db.setPort(m_postgres.port());
+            db.setUserName(u"switchboard"_s);
+            db.setDatabaseName(url.value().database);
+            ok = ok && db.open();
+            for (const QString &sql : statements) {
+                QSqlQuery query(db);
+                if (!query.exec(sql)) {
+                    qWarning() << sql << query.lastError().text();
+                    ok = false;
+                }
+            }
+        }
+        QSqlDatabase::removeDatabase(name);
         return ok;
     }
 
-    QTemporaryDir m_dir;
-    QString m_binaries;
-    QString m_runAs;
-    QString m_data;
-    int m_port = 0;
-    int m_databases = 0;
-    bool m_started = false;
+    // The first INSERT into `table` after this kills its own server connection (as a server
+    // restart would), before the statement completes; later ones go through.
+    bool killFirstInsertInto(const QString &table)
+    {
+        return executeAll({u"CREATE SEQUENCE kill_once"_s,
+                           u"CREATE FUNCTION kill_once() RETURNS trigger AS $$ BEGIN "
+                           "IF nextval('kill_once') = 1 THEN PERFORM pg_terminate_backend(pg_backend_pid()); "
+                           "END IF; RETURN NEW; END $$ LANGUAGE plpgsql"_s,
+                           u"CREATE TRIGGER kill_once BEFORE INSERT ON "_s + table +
+                               u" FOR EACH ROW EXECUTE FUNCTION kill_once()"_s});
+    }
 
 private Q_SLOTS:
     void initTestCase()
     {
-        m_binaries = findPostgresBinaries();
-        if (m_binaries.isEmpty())
+        if (PostgresProcess::findBinaries().isEmpty())
             QSKIP("PostgreSQL server binaries not found (initdb, pg_ctl); set SWITCHBOARD_PG_BINDIR");
         if (!QSqlDatabase::isDriverAvailable(u"QPSQL"_s))
             QSKIP("the Qt PostgreSQL driver (QPSQL) is not installed");
-        QVERIFY(m_dir.isValid());
-        if (::geteuid() == 0) {
-            const passwd *account = ::getpwnam("postgres");
-            if (!account || QStandardPaths::findExecutable(u"runuser"_s).isEmpty())
-                QSKIP("running as root without a postgres account and runuser");
-            m_runAs = u"postgres"_s;
-            QVERIFY(::chown(QFile::encodeName(m_dir.path()).constData(), account->pw_uid, account->pw_gid) ==
-                    0);
-        }
-        m_port = freePort();
-        QVERIFY(m_port > 0);
-        m_data = m_dir.filePath(u"data"_s);
-        QVERIFY(run(u"initdb"_s, {u"-D"_s, m_data, u"-A"_s, u"trust"_s, u"-U"_s, u"switchboard"_s, u"-E"_s,
-                                  u"UTF8"_s, u"--no-sync"_s}));
-        const QString options = u"-p %1 -k %2 -c listen_addresses=127.0.0.1 -c fsync=off "
-                                u"-c synchronous_commit=off -c full_page_writes=off"_s.arg(m_port)
-                                    .arg(m_dir.path());
-        QVERIFY(run(u"pg_ctl"_s, {u"-D"_s, m_data, u"-l"_s, m_dir.filePath(u"server.log"_s), u"-w"_s, u"-o"_s,
-                                  options, u"start"_s}));
-        m_started = true;
+        QVERIFY2(m_postgres.start(), qPrintable(m_postgres.errorString()));
     }
 
     void cleanupTestCase()
     {
         m_store.reset();
-        if (m_started)
-            run(u"pg_ctl"_s, {u"-D"_s, m_data, u"-m"_s, u"immediate"_s, u"-w"_s, u"stop"_s});
+        m_postgres.stop();
+    }
+
+    // A restart between jobs is invisible: the idle connection is found dead before use and
+    // replaced; a job queued while the server is down waits for it (within the window) and runs.
+    void serverRestartIsRetried()
+    {
+        SB_AWAIT_OK(before, m_store->ensureOrg(u"before"_s));
+        QVERIFY2(m_postgres.halt(u"fast"_s), qPrintable(m_postgres.errorString()));
+        auto during = m_store->ensureOrg(u"during"_s); // waits on the storage thread
+        ensureRunning();
+        SB_AWAIT_OK(stored, during);
+        SB_AWAIT_OK(after, m_store->ensureOrg(u"after"_s));
+        QCOMPARE(countRows(u"organisations WHERE id IN ('before', 'during', 'after')"_s), 3);
+        QVERIFY(!m_store->databaseLost());
+
+        // And with the connection in use right up to the restart (no idle probe to save it).
+        QVERIFY(m_postgres.halt(u"fast"_s));
+        ensureRunning();
+        SB_AWAIT_OK(right, m_store->ensureOrg(u"right-after"_s));
+        QCOMPARE(countRows(u"organisations WHERE id = 'right-after'"_s), 1);
+    }
+
+    // The connection dies inside a transaction, before COMMIT: nothing was applied, so the job
+    // runs again on a new connection and succeeds; the caller sees one success, one row.
+    void lostTransactionIsRetried()
+    {
+        QVERIFY(killFirstInsertInto(u"agents"_s));
+        SB_AWAIT_OK(created, m_store->createAgent(switchboard::testing::makeAgent(u"ag-retry"_s), "hash"));
+        QCOMPARE(countRows(u"agents WHERE agent_id = 'ag-retry'"_s), 1);
+        QCOMPARE(scalar(u"SELECT last_value FROM kill_once"_s).toInt(), 2); // ran twice
+    }
+
+    // The connection dies during a write outside a transaction: the server may have applied it
+    // or not, so the job is not repeated blindly and the caller gets an error that says so —
+    // never a success.
+    void lostAutocommitWriteIsReportedInDoubt()
+    {
+        QVERIFY(killFirstInsertInto(u"organisations"_s));
+        auto failed = switchboard::testing::await(m_store->ensureOrg(u"doubt"_s));
+        QVERIFY(!failed.ok());
+        QCOMPARE(failed.error().code, ErrorCode::Unavailable);
+        QVERIFY2(failed.error().message.contains(u"may or may not have been stored"_s),
+                 qPrintable(failed.error().message));
+        // The store serves again at once.
+        SB_AWAIT_OK(again, m_store->ensureOrg(u"doubt"_s));
+        QCOMPARE(countRows(u"organisations WHERE id = 'doubt'"_s), 1);
+    }
+
+    // An outage longer than the window: jobs fail with Unavailable (fast, once the window has
+    // passed), ping says so at once, and the store comes back by itself when the server does.
+    void longOutageFailsThenRecovers()
+    {
+        m_store = std::make_unique<switchboard::Store>();
+        switchboard::SqlReconnectPolicy policy;
+        policy.windowMs = 300;
+        policy.maxDelayMs = 200;
+        m_store->setReconnectPolicy(policy);
+        SB_AWAIT_OK(opened, m_store->open(m_url));
+        SB_AWAIT_OK(first, m_store->ensureOrg(u"kept"_s));
+
+        QVERIFY2(m_postgres.halt(u"fast"_s), qPrintable(m_postgres.errorString()));
+        SB_AWAIT_ERROR(m_store->ensureOrg(u"refused"_s), ErrorCode::Unavailable);
+        QVERIFY(m_store->databaseLost());
+        SB_AWAIT_ERROR(m_store->ping(), ErrorCode::Unavailable);
+        SB_AWAIT_ERROR(m_store->listOrgs(), ErrorCode::Unavailable);
+
+        ensureRunning();
+        QTRY_VERIFY_WITH_TIMEOUT(switchboard::testing::await(m_store->ping()).ok(), 20000);
+        QVERIFY(!m_store->databaseLost());
+        SB_AWAIT_OK(orgs, m_store->listOrgs());
+        QStringList ids;
+        for (const auto &org : orgs.value())
+            ids.append(org.orgId);
+        QVERIFY(ids.contains(u"kept"_s));
+        QVERIFY(!ids.contains(u"refused"_s));
     }
 
     void migrationsRecordTheSchemaVersion()

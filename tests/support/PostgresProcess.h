@@ -9,12 +9,13 @@
 #include <QFileInfo>
 #include <QProcess>
 #include <QStandardPaths>
-#include <QTcpServer>
 #include <QTemporaryDir>
 
 #include <algorithm>
 
+#include <netinet/in.h>
 #include <pwd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 namespace switchboard::test {
@@ -64,29 +65,30 @@ public:
             if (::chown(QFile::encodeName(m_dir.path()).constData(), account->pw_uid, account->pw_gid) != 0)
                 return fail(QStringLiteral("cannot hand the temporary directory to postgres"));
         }
-        QTcpServer probe;
-        if (!probe.listen(QHostAddress::LocalHost, 0))
+        m_port = freePort();
+        if (m_port == 0)
             return fail(QStringLiteral("no free port"));
-        m_port = probe.serverPort();
-        probe.close();
         m_data = m_dir.filePath(QStringLiteral("data"));
         if (!run(QStringLiteral("initdb"),
                  {QStringLiteral("-D"), m_data, QStringLiteral("-A"), QStringLiteral("trust"),
                   QStringLiteral("-U"), QStringLiteral("switchboard"), QStringLiteral("-E"),
                   QStringLiteral("UTF8"), QStringLiteral("--no-sync")}))
             return false;
-        const QString options = QStringLiteral("-p %1 -k %2 -c listen_addresses=127.0.0.1 -c fsync=off "
-                                               "-c synchronous_commit=off -c full_page_writes=off")
-                                    .arg(m_port)
-                                    .arg(m_dir.path());
-        if (!run(QStringLiteral("pg_ctl"),
-                 {QStringLiteral("-D"), m_data, QStringLiteral("-l"),
-                  m_dir.filePath(QStringLiteral("server.log")), QStringLiteral("-w"), QStringLiteral("-o"),
-                  options, QStringLiteral("start")}))
-            return false;
-        m_started = true;
-        return true;
+        return launch();
     }
+
+    // Stops the server and keeps its data: `mode` is pg_ctl's (smart, fast, immediate). resume()
+    // starts it again on the same folder and port.
+    bool halt(const QString &mode = QStringLiteral("fast"))
+    {
+        if (!m_started)
+            return fail(QStringLiteral("not running"));
+        m_started = false;
+        return run(QStringLiteral("pg_ctl"), {QStringLiteral("-D"), m_data, QStringLiteral("-m"), mode,
+                                              QStringLiteral("-w"), QStringLiteral("stop")});
+    }
+    bool resume() { return m_started || launch(); }
+    bool isRunning() const { return m_started; }
 
     void stop()
     {
@@ -105,8 +107,44 @@ public:
     }
     int port() const { return m_port; }
     QString errorString() const { return m_error; }
+    // The socket folder (also holds server.log).
+    QString directory() const { return m_dir.path(); }
 
 private:
+    // A loopback port nobody listens on right now (bound to port 0, read back, released). Plain
+    // sockets, so that tests without Qt Network (the storage tests) can use this class.
+    static int freePort()
+    {
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        if (fd < 0)
+            return 0;
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t length = sizeof(address);
+        int port = 0;
+        if (::bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof(address)) == 0 &&
+            ::getsockname(fd, reinterpret_cast<sockaddr *>(&address), &length) == 0)
+            port = ntohs(address.sin_port);
+        ::close(fd);
+        return port;
+    }
+
+    bool launch()
+    {
+        const QString options = QStringLiteral("-p %1 -k %2 -c listen_addresses=127.0.0.1 -c fsync=off "
+                                               "-c synchronous_commit=off -c full_page_writes=off")
+                                    .arg(m_port)
+                                    .arg(m_dir.path());
+        if (!run(QStringLiteral("pg_ctl"),
+                 {QStringLiteral("-D"), m_data, QStringLiteral("-l"),
+                  m_dir.filePath(QStringLiteral("server.log")), QStringLiteral("-w"), QStringLiteral("-o"),
+                  options, QStringLiteral("start")}))
+            return false;
+        m_started = true;
+        return true;
+    }
+
     bool fail(const QString &message)
     {
         m_error = message;
