@@ -25,8 +25,10 @@ CC=clang CXX=clang++ cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Rel
     -DSWITCHBOARD_BUILD_BENCH=OFF -DSWITCHBOARD_WERROR=ON >/dev/null
 cmake --build "$build" --parallel "$(nproc)" --target "${targets[@]/#/fuzz_}"
 
-# Qt's own code is not instrumented; leaks of Qt's global statics at exit are not ours.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}
+# libFuzzer checks for leaks after every input that allocated more than it freed; the same
+# third-party suppressions as the sanitizer test run apply.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$top/tests/sanitizers/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export QT_QPA_PLATFORM=offscreen
 # One fuzzer process per core: libFuzzer is single-threaded.
@@ -48,7 +50,7 @@ report() {
         # The input, so that a CI log alone is enough to reproduce it (the file stays in $crashes).
         for input in "$crashes"/*; do
             [ -f "$input" ] || continue
-            echo "-- $input ($(stat -c %s "$input") bytes), base64:" >&2
+            echo "-- $input ($(stat -c %s "$input") bytes; reproduce: $build/tests/fuzz/fuzz_$target FILE), base64:" >&2
             base64 "$input" | head -c 20000 >&2
             echo >&2
         done
