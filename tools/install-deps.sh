@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Switchboard needs to build, test and run. Safe to run again:
 # it only calls apt when something is missing. Set SWITCHBOARD_SERVER_ONLY=1 to skip the console's
-# Widgets/Charts packages and the test-only servers.
+# Widgets/Charts packages, the test-only servers and clang for fuzzing.
 set -euo pipefail
 
 packages=(cmake ninja-build g++ pkg-config
@@ -10,6 +10,8 @@ if [ "${SWITCHBOARD_SERVER_ONLY:-0}" != 1 ]; then
     # Console (Widgets, Charts, translations, the SVG icon plugin) and the real servers the tests start on loopback.
     packages+=(libgl-dev qt6-charts-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools libqt6svg6
                redis-server postgresql)
+    # The fuzz stage of tools/run-tests.sh: libFuzzer ships with clang's runtime libraries.
+    packages+=(clang libclang-rt-14-dev)
 fi
 
 missing=()

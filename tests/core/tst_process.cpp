@@ -2,6 +2,7 @@
 // SIGTERM that closes every socket with 1001, leaves agents offline in the database and exits 0.
 #include "ProgramTestSupport.h"
 #include "TestClients.h"
+#include "TestTimeouts.h"
 
 #include <QJsonObject>
 #include <QProcess>
@@ -117,7 +118,7 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(server.readAll().contains("listening") ||
                                      server.state() != QProcess::Running ||
                                      rawHttp(port, httpRequest("GET", "/healthz"), 200).status == 200,
-                                 10000);
+                                 scaledTimeout(10000));
         QCOMPARE(rawHttp(port, httpRequest("GET", "/healthz")).status, 200);
 
         TestAgent agent;

@@ -131,39 +131,49 @@ namespace switchboard::test {
 RawHttpResponse rawHttp(quint16 port, const QByteArray &request, int timeoutMs)
 {
     // The server under test usually runs on this very thread: wait by spinning the event loop,
-    // never with the blocking waitFor* calls.
+    // never with the blocking waitFor* calls. Bytes are collected as they arrive, because a
+    // server that answers and closes at once (a rejected connection) may do both before the loop
+    // looks at the socket again, even before it has seen the connection established.
     QTcpSocket socket;
+    QByteArray data;
+    bool connected = false;
+    bool closed = false;
+    QObject::connect(&socket, &QTcpSocket::connected, &socket, [&] { connected = true; });
+    QObject::connect(&socket, &QTcpSocket::readyRead, &socket, [&] { data += socket.readAll(); });
+    QObject::connect(&socket, &QTcpSocket::stateChanged, &socket, [&](QAbstractSocket::SocketState state) {
+        if (state == QAbstractSocket::UnconnectedState) {
+            data += socket.readAll();
+            closed = true;
+        }
+    });
     socket.connectToHost(QHostAddress::LocalHost, port);
     QDeadlineTimer deadline(timeoutMs);
-    while (socket.state() != QAbstractSocket::ConnectedState && !deadline.hasExpired()) {
-        if (socket.state() == QAbstractSocket::UnconnectedState)
-            return {};
+    while (!connected && !closed && !deadline.hasExpired())
         QTest::qWait(2);
-    }
-    socket.write(request);
-    QByteArray data;
+    if (!connected)
+        return {};
+    if (!closed)
+        socket.write(request);
     RawHttpResponse response;
-    while (!deadline.hasExpired()) {
-        QTest::qWait(2);
-        data += socket.readAll();
+    for (;;) {
+        const bool last = closed || deadline.hasExpired();
         const qsizetype headEnd = data.indexOf("\r\n\r\n");
-        if (headEnd < 0) {
-            if (socket.state() == QAbstractSocket::UnconnectedState)
+        if (headEnd >= 0) {
+            response.head = data.left(headEnd);
+            const QList<QByteArray> statusLine = response.head.split('\n').first().split(' ');
+            response.status = statusLine.size() > 1 ? statusLine.at(1).toInt() : 0;
+            response.body = data.mid(headEnd + 4);
+            qsizetype length = -1;
+            for (const QByteArray &line : response.head.split('\n')) {
+                if (line.toLower().startsWith("content-length:"))
+                    length = line.mid(15).trimmed().toLongLong();
+            }
+            if (response.status == 101 || (length >= 0 && response.body.size() >= length))
                 break;
-            continue;
         }
-        response.head = data.left(headEnd);
-        const QList<QByteArray> statusLine = response.head.split('\n').first().split(' ');
-        response.status = statusLine.size() > 1 ? statusLine.at(1).toInt() : 0;
-        response.body = data.mid(headEnd + 4);
-        qsizetype length = -1;
-        for (const QByteArray &line : response.head.split('\n')) {
-            if (line.toLower().startsWith("content-length:"))
-                length = line.mid(15).trimmed().toLongLong();
-        }
-        if (response.status == 101 || (length >= 0 && response.body.size() >= length) ||
-            socket.state() == QAbstractSocket::UnconnectedState)
+        if (last)
             break;
+        QTest::qWait(2);
     }
     return response;
 }
