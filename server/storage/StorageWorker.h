@@ -29,7 +29,6 @@ public:
     // After a failed job: see SqlConnection::lostBeforeApplying() / lostInDoubt().
     bool lostBeforeApplying() const { return m_connection.lostBeforeApplying(); }
     bool lostInDoubt() const { return m_connection.lostInDoubt(); }
-    SqlConnection &connection() { return m_connection; }
 
     protocol::Decoded<int> schemaVersion();
     protocol::Decoded<bool> ping();
