@@ -444,6 +444,12 @@ void AdminService::handleMessage(quint64 clientId, const QByteArray &utf8)
                 onAgentDecision(clientId, requestId, request);
             else if constexpr (std::is_same_v<T, protocol::admin::CommandCancel>)
                 onCommandCancel(clientId, requestId, request);
+            else if constexpr (std::is_same_v<T, protocol::admin::TokenRevoke>)
+                onTokenRevoke(clientId, requestId, request);
+            else if constexpr (std::is_same_v<T, protocol::admin::TokenRevocationList>)
+                onTokenRevocations(clientId, requestId);
+            else if constexpr (std::is_same_v<T, protocol::admin::AgentRotateKey>)
+                onAgentRotateKey(clientId, requestId, request);
         },
         decoded.value().request);
 }

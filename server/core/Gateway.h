@@ -38,6 +38,7 @@ public:
         AgentRegistrar *registrar = nullptr;
         LogRelay *logs = nullptr;
         AccessPolicy access; // Origin allowlist of browser streams, agent client certificates
+        qint64 maxEventDataBytes = 16 * 1024; // POST /api/v1/events: larger `data` gets 413
     };
 
     explicit Gateway(const Services &services, QObject *parent = nullptr);

@@ -6,6 +6,7 @@
 #include "CommandTable.h"
 #include "EventTable.h"
 #include "OrgTable.h"
+#include "RevocationTable.h"
 #include "SessionTable.h"
 #include "SqlConnection.h"
 
@@ -34,6 +35,7 @@ public:
     CommandTable &commands() { return m_commands; }
     SessionTable &sessions() { return m_sessions; }
     EventTable &events() { return m_events; }
+    RevocationTable &revocations() { return m_revocations; }
 
 private:
     SqlConnection m_connection;
@@ -42,6 +44,7 @@ private:
     CommandTable m_commands;
     SessionTable m_sessions;
     EventTable m_events;
+    RevocationTable m_revocations;
 };
 
 } // namespace switchboard
