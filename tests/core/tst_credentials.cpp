@@ -16,6 +16,7 @@
 #include <QLoggingCategory>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QSignalSpy>
 #include <QTest>
 
 using namespace Qt::StringLiterals;
@@ -75,6 +76,7 @@ private Q_SLOTS:
 
     void revokeRefusesHandshakeAndClosesConnections();
     void revocationSurvivesRestart();
+    void revocationReachesAnotherReplicaOnReload();
     void revocationRequestsAreChecked_data();
     void revocationRequestsAreChecked();
     void tokenWithoutJtiCannotBeRevoked();
@@ -245,6 +247,36 @@ void tst_Credentials::revocationSurvivesRestart()
     QCOMPARE(upgradeStatus(port(), "/api/v1/ws/sessions",
                            {bearer(m_server->token(u"bob"_s, u"acme"_s, Role::Operator))}),
              101);
+}
+
+void tst_Credentials::revocationReachesAnotherReplicaOnReload()
+{
+    // Two replicas on one database (what cluster mode shares); the second learns of a revocation
+    // made on the first when it reloads (every 10 s with Redis configured; called here directly).
+    QVERIFY(m_server->start());
+    TestServer other;
+    other.settings().databaseUrl = m_server->settings().databaseUrl;
+    other.settings().replicaName = u"test-replica-2"_s;
+    QVERIFY(other.start());
+    const QString token = m_server->token(u"mallory"_s, u"acme"_s, Role::Operator);
+    JsonSocket onOther;
+    QVERIFY(onOther.open(other.wsUrl(u"/api/v1/ws/sessions"_s, token)));
+
+    auto console = admin();
+    QVERIFY(console);
+    QCOMPARE(request(*console, {{"type"_L1, u"token.revoke"_s}, {"jti"_L1, jtiOf(token)}})
+                 .value("type"_L1)
+                 .toString(),
+             u"reply"_s);
+    QCOMPARE(upgradeStatus(port(), "/api/v1/ws/sessions", {bearer(token)}), 401);
+    QVERIFY(onOther.isConnected()); // not yet: the other replica has not reloaded
+
+    QSignalSpy reloaded(other.server()->tokenRevocations(), &TokenRevocations::reloaded);
+    other.server()->tokenRevocations()->reload();
+    QTRY_COMPARE_WITH_TIMEOUT(reloaded.size(), 1, 10000);
+    QVERIFY(onOther.waitForDisconnect(10000));
+    QCOMPARE(onOther.closeCode(), TokenRevocations::kCloseTokenRevoked);
+    QCOMPARE(upgradeStatus(other.server()->serverPort(), "/api/v1/ws/sessions", {bearer(token)}), 401);
 }
 
 void tst_Credentials::revocationRequestsAreChecked_data()
