@@ -58,9 +58,36 @@ std::optional<agent::Action> sessionControlAction(QStringView type)
     return std::nullopt;
 }
 
+// token.revoke, token.revocations, agent.rotate_key; nullopt for any other type.
+std::optional<Decoded<Request>> readCredentialRequest(const QString &type, JsonReader &reader)
+{
+    if (type == "token.revoke"_L1) {
+        TokenRevoke revoke;
+        // JWT ids are opaque strings; ours are 32 hex characters.
+        revoke.jti = reader.requiredString(u"jti"_s, 1, kMaxIdLength);
+        revoke.expiresAt = reader.optionalTimestamp(u"expiresAt"_s);
+        if (!reader.ok())
+            return Decoded<Request>(reader.error());
+        return Decoded<Request>(Request(std::move(revoke)));
+    }
+    if (type == "token.revocations"_L1)
+        return Decoded<Request>(Request(TokenRevocationList{}));
+    if (type == "agent.rotate_key"_L1) {
+        AgentRotateKey rotate;
+        rotate.agentId = reader.requiredString(u"agentId"_s, 1, kMaxIdLength);
+        rotate.graceSeconds = reader.optionalInt(u"graceSeconds"_s, 0, 0, kMaxKeyGraceSeconds);
+        if (!reader.ok())
+            return Decoded<Request>(reader.error());
+        return Decoded<Request>(Request(std::move(rotate)));
+    }
+    return std::nullopt;
+}
+
 // Reads the fields of one request type; `reader` already holds the top-level object.
 Decoded<Request> readRequest(const QString &type, const QJsonObject &object, JsonReader &reader)
 {
+    if (auto credential = readCredentialRequest(type, reader))
+        return std::move(*credential);
     if (type == "command.send"_L1) {
         CommandSend command;
         command.agentId = reader.requiredString(u"agentId"_s, 1, kMaxIdLength);
@@ -165,9 +192,10 @@ Decoded<Request> readRequest(const QString &type, const QJsonObject &object, Jso
 bool isRequestType(QStringView type)
 {
     static constexpr std::array kTypes{
-        "command.send"_L1, "session.start"_L1,  "session.stop"_L1,     "session.hibernate"_L1,
-        "session.wake"_L1, "org.broadcast"_L1,  "agents.broadcast"_L1, "agent.approve"_L1,
-        "agent.reject"_L1, "command.cancel"_L1, "resume"_L1,
+        "command.send"_L1,      "session.start"_L1,    "session.stop"_L1,     "session.hibernate"_L1,
+        "session.wake"_L1,      "org.broadcast"_L1,    "agents.broadcast"_L1, "agent.approve"_L1,
+        "agent.reject"_L1,      "command.cancel"_L1,   "resume"_L1,           "token.revoke"_L1,
+        "token.revocations"_L1, "agent.rotate_key"_L1,
     };
     return std::find(kTypes.begin(), kTypes.end(), type) != kTypes.end();
 }
@@ -193,6 +221,9 @@ QString requestTypeName(const Request &request)
                           },
                           [](const CommandCancel &) { return u"command.cancel"_s; },
                           [](const Resume &) { return u"resume"_s; },
+                          [](const TokenRevoke &) { return u"token.revoke"_s; },
+                          [](const TokenRevocationList &) { return u"token.revocations"_s; },
+                          [](const AgentRotateKey &) { return u"agent.rotate_key"_s; },
                       },
                       request);
 }
@@ -270,6 +301,16 @@ QByteArray encodeRequest(const RequestMessage &message)
                        for (auto it = resume.since.begin(); it != resume.since.end(); ++it)
                            since.insert(it.key(), it.value());
                        object.insert("since"_L1, since);
+                   },
+                   [&](const TokenRevoke &revoke) {
+                       object.insert("jti"_L1, revoke.jti);
+                       if (revoke.expiresAt.isValid())
+                           object.insert("expiresAt"_L1, formatTimestamp(revoke.expiresAt));
+                   },
+                   [&](const TokenRevocationList &) {},
+                   [&](const AgentRotateKey &rotate) {
+                       object.insert("agentId"_L1, rotate.agentId);
+                       object.insert("graceSeconds"_L1, rotate.graceSeconds);
                    },
                },
                message.request);

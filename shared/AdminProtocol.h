@@ -57,8 +57,24 @@ struct Resume
     QString epoch;
     QMap<QString, qint64> since; // orgId -> last seq the client has; unlisted orgs replay nothing
 };
-using Request = std::variant<CommandSend, SessionStart, SessionControl, OrgBroadcast, AgentsBroadcast,
-                             AgentDecision, CommandCancel, Resume>;
+// Credentials (admins only for tokens; PROTOCOL.md "Credentials").
+struct TokenRevoke // token.revoke: refuse a JWT by its jti from now until expiresAt
+{
+    QString jti;
+    QDateTime expiresAt; // optional: the token's exp; invalid = the longest token lifetime from now
+};
+struct TokenRevocationList // token.revocations: the revocations in force
+{
+};
+struct AgentRotateKey // agent.rotate_key: a new API key; the old one works graceSeconds longer
+{
+    QString agentId;
+    qint64 graceSeconds = 0;
+};
+inline constexpr qint64 kMaxKeyGraceSeconds = 30LL * 24 * 3600;
+using Request =
+    std::variant<CommandSend, SessionStart, SessionControl, OrgBroadcast, AgentsBroadcast, AgentDecision,
+                 CommandCancel, Resume, TokenRevoke, TokenRevocationList, AgentRotateKey>;
 struct RequestMessage
 {
     QString requestId; // required on the admin stream

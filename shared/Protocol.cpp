@@ -32,6 +32,7 @@ constexpr std::array kErrorCodes{
     std::pair{ErrorCode::AgentUnavailable, "agent_unavailable"_L1},
     std::pair{ErrorCode::Unavailable, "unavailable"_L1},
     std::pair{ErrorCode::RateLimited, "rate_limited"_L1},
+    std::pair{ErrorCode::LimitExceeded, "limit_exceeded"_L1},
     std::pair{ErrorCode::Internal, "internal"_L1},
 };
 

@@ -34,6 +34,7 @@ enum class ErrorCode {
     AgentUnavailable, // agent_unavailable
     Unavailable,      // unavailable (storage or cluster temporarily unreachable)
     RateLimited,      // rate_limited (a connection sent more messages than its limit)
+    LimitExceeded,    // limit_exceeded (a per-connection limit, e.g. subscriptions, is reached)
     Internal,         // internal
 };
 QString errorCodeName(ErrorCode code);

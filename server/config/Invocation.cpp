@@ -395,6 +395,12 @@ QList<SettingSpec> settingSpecs()
         {"browser-message-rate"_L1, "limits/browser_message_rate"_L1, "N"_L1,
          "Messages per second one browser or admin connection may send (bursts of twice as many); more close it with 1008; 0 = unlimited."_L1,
          "50"_L1, false, limitInteger(&Limits::browserMessagesPerSecond, 0, 10000000)},
+        {"max-subscriptions-per-client"_L1, "limits/max_subscriptions_per_client"_L1, "N"_L1,
+         "Subscriptions one /api/v1/ws/sessions connection may hold; more are refused (limit_exceeded)."_L1,
+         "256"_L1, false, limitInteger(&Limits::maxSubscriptionsPerClient, 1, 1000000)},
+        {"max-event-data-bytes"_L1, "limits/max_event_data_bytes"_L1, "BYTES"_L1,
+         "Largest encoded data object of a published session event (POST /api/v1/events); larger ones get 413."_L1,
+         "16384"_L1, false, limitInteger(&Limits::maxEventDataBytes, 2, 16384)},
         {"tls-cert"_L1, "tls/cert"_L1, "FILE"_L1,
          "PEM certificate (then its chain) for https:// and wss://; unset = plain HTTP."_L1, "(unset)"_L1,
          false, filePath(&Tls::certFile)},
@@ -488,6 +494,8 @@ const QList<ArgumentSpec> &argumentSpecs()
         {"ttl"_L1, "DURATION"_L1, "Token lifetime: 30s, 15m, 8h, 7d or seconds (default 8h)"_L1},
         {"username"_L1, "NAME"_L1, "Token username claim (optional)"_L1},
         {"namespace"_L1, "NS"_L1, "Token k8s_namespace claim (optional)"_L1},
+        {"grace"_L1, "DURATION"_L1,
+         "How long the previous agent key keeps working after rotate-key: 30s, 15m, 8h, 7d or seconds, at most 30d (default 0: not at all)"_L1},
     };
     return specs;
 }
@@ -510,6 +518,7 @@ QList<CommandSpec> commandSpecs()
         {C::AgentRemove, "agent"_L1, "remove"_L1, {"id"_L1}, {}},
         {C::AgentApprove, "agent"_L1, "approve"_L1, {"id"_L1}, {}},
         {C::AgentReject, "agent"_L1, "reject"_L1, {"id"_L1}, {}},
+        {C::AgentRotateKey, "agent"_L1, "rotate-key"_L1, {"id"_L1}, {"grace"_L1}},
         {C::TokenIssue,
          "token"_L1,
          "issue"_L1,
@@ -668,6 +677,15 @@ protocol::Decoded<protocol::Done> readArguments(const QCommandLineParser &parser
             return invalid(u"ttl"_s, u"invalid value \"%1\" for --ttl (command line): %2"_s.arg(
                                          value("ttl"_L1), ttl.error().message));
         invocation.tokenTtl = ttl.value();
+    }
+    if (isSet("grace"_L1)) {
+        const QString text = value("grace"_L1);
+        const auto grace = text == "0"_L1 ? protocol::Decoded<std::chrono::seconds>(std::chrono::seconds(0))
+                                          : parseDuration(text);
+        if (!grace || grace.value() > std::chrono::seconds(30LL * 24 * 3600))
+            return invalid(u"grace"_s, u"invalid value \"%1\" for --grace (command line): expected 0 or a "
+                                       "duration of at most 30d (30s, 15m, 8h, 7d or seconds)"_s.arg(text));
+        invocation.keyGrace = grace.value();
     }
     if (isSet("username"_L1)) {
         invocation.username = value("username"_L1);
@@ -881,6 +899,7 @@ QString usageText()
         "[--region R] [options]\n"_L1
         "       switchboard-server agent list [--org ORG] [options]\n"_L1
         "       switchboard-server agent remove|approve|reject --id ID [options]\n"_L1
+        "       switchboard-server agent rotate-key --id ID [--grace DURATION] [options]\n"_L1
         "       switchboard-server token issue --user U --org O --role admin|operator|user|service\n"_L1
         "                          [--ttl 8h] [--username NAME] [--namespace NS] [options]\n\n"_L1
         "Runs the Switchboard control plane, or administers its database (the admin commands take\n"_L1

@@ -22,6 +22,7 @@ struct Invocation
         AgentRemove,
         AgentApprove,
         AgentReject,
+        AgentRotateKey,
         TokenIssue,
         ShowHelp,    // --help: print usageText()
         ShowVersion, // --version
@@ -38,6 +39,7 @@ struct Invocation
     QString orgId;
     protocol::Platform platform = protocol::Platform::Kubernetes; // agent add
     QString region;                                               // agent add, optional
+    std::chrono::seconds keyGrace{0}; // agent rotate-key: how long the previous key still works
 
     // token issue
     QString userId;

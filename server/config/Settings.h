@@ -38,6 +38,11 @@ struct Limits
     // Per connection (0 = unlimited), bursts of twice as many; excess closes with 1008.
     int agentMessagesPerSecond = 200;
     int browserMessagesPerSecond = 50;
+    // Subscriptions one sessions stream may hold; more are refused (limit_exceeded).
+    int maxSubscriptionsPerClient = 256;
+    // Encoded size of a published event's `data`; larger ones get 413. At most the protocol's
+    // browser::kMaxEventDataBytes, which every client decodes events with.
+    qint64 maxEventDataBytes = 16 * 1024;
 
     std::chrono::milliseconds handshakeTimeout() const;
 };

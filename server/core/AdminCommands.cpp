@@ -31,6 +31,8 @@ int AdminCommands::run(const Invocation &invocation)
         return agentDecide(invocation, store, true);
     case Invocation::Command::AgentReject:
         return agentDecide(invocation, store, false);
+    case Invocation::Command::AgentRotateKey:
+        return agentRotateKey(invocation, store);
     default:
         m_err << "error: not an admin command" << Qt::endl;
         return 1;
@@ -102,6 +104,28 @@ int AdminCommands::agentDecide(const Invocation &invocation, Store &store, bool 
         return 1;
     }
     m_out << "Agent " << invocation.agentId << " is now " << protocol::approvalStatusName(status) << ".\n";
+    m_out.flush();
+    return 0;
+}
+
+int AdminCommands::agentRotateKey(const Invocation &invocation, Store &store)
+{
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const qint64 grace = qint64(invocation.keyGrace.count());
+    const QDateTime graceUntil = grace > 0 ? now.addSecs(grace) : QDateTime();
+    const QByteArray apiKey = Authenticator::generateApiKey();
+    const auto rotated =
+        store.rotateAgentKey(invocation.agentId, Authenticator::hashApiKey(apiKey), graceUntil, now).result();
+    if (!rotated) {
+        m_err << "error: " << rotated.error().message << Qt::endl;
+        return 1;
+    }
+    m_out << "New API key of agent " << invocation.agentId << " (shown once; only its hash is stored):\n"
+          << apiKey << "\n";
+    if (graceUntil.isValid())
+        m_out << "The previous key keeps working until " << protocol::formatTimestamp(graceUntil) << ".\n";
+    else
+        m_out << "The previous key no longer works.\n";
     m_out.flush();
     return 0;
 }

@@ -1,6 +1,6 @@
-// AdminCommands: the admin subcommands of switchboard-server (agent add|list|remove|approve|reject,
-// token issue). They work on the same database and secret as the server, synchronously: nothing
-// else runs in the process.
+// AdminCommands: the admin subcommands of switchboard-server (agent
+// add|list|remove|approve|reject|rotate-key, token issue). They work on the same database and secret as the
+// server, synchronously: nothing else runs in the process.
 #pragma once
 
 #include "config/Invocation.h"
@@ -25,6 +25,7 @@ private:
     int agentList(const Invocation &invocation, Store &store);
     int agentRemove(const Invocation &invocation, Store &store);
     int agentDecide(const Invocation &invocation, Store &store, bool approve);
+    int agentRotateKey(const Invocation &invocation, Store &store);
     int tokenIssue(const Invocation &invocation);
 
     QTextStream &m_out;

@@ -32,6 +32,13 @@ AdminService::AdminService(Store *store, Hub *hub, AgentHub *agents, CommandLedg
 {
     connect(m_hub, &Hub::clientRemoved, this,
             [this](quint64 clientId, const BrowserClient &) { m_awaitingSnapshot.remove(clientId); });
+    // Hub announces a new client's org count (org.updated) before clientJoined runs: from the
+    // moment it exists, an admin client waits for its snapshot, so nothing overtakes it.
+    connect(m_hub, &Hub::clientAdded, this, [this](quint64 clientId) {
+        const BrowserClient *client = m_hub->client(clientId);
+        if (client && client->kind == ClientKind::Admin)
+            m_awaitingSnapshot.insert(clientId, Pending{});
+    });
 }
 
 bool AdminService::inScope(const BrowserClient &client, const QString &orgId) const
@@ -106,6 +113,7 @@ void AdminService::publishMetrics(const protocol::admin::Metrics &metrics)
 void AdminService::clientJoined(quint64 clientId, const QUrlQuery &query)
 {
     Pending pending;
+    pending.deltas = m_awaitingSnapshot.take(clientId).deltas; // held since the client was added
     if (query.hasQueryItem(u"since"_s)) {
         const auto since =
             protocol::admin::parseResumePositions(query.queryItemValue(u"since"_s, QUrl::FullyDecoded));
@@ -482,6 +490,12 @@ void AdminService::handleMessage(quint64 clientId, const QByteArray &utf8)
                 onAgentDecision(clientId, requestId, request);
             else if constexpr (std::is_same_v<T, protocol::admin::CommandCancel>)
                 onCommandCancel(clientId, requestId, request);
+            else if constexpr (std::is_same_v<T, protocol::admin::TokenRevoke>)
+                onTokenRevoke(clientId, requestId, request);
+            else if constexpr (std::is_same_v<T, protocol::admin::TokenRevocationList>)
+                onTokenRevocations(clientId, requestId);
+            else if constexpr (std::is_same_v<T, protocol::admin::AgentRotateKey>)
+                onAgentRotateKey(clientId, requestId, request);
         },
         decoded.value().request);
 }

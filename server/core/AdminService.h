@@ -26,6 +26,7 @@ class CommandLedger;
 class EventJournal;
 class SessionService;
 class Store;
+class TokenRevocations;
 
 class AdminService : public QObject
 {
@@ -40,6 +41,8 @@ public:
     // Cluster mode: snapshots show agents connected to other replicas as connected, and are
     // marked partial when Redis cannot be asked. Not owned.
     void setPresence(ClusterPresence *presence);
+    // Where token.revoke / token.revocations go; without it they are answered `unavailable`.
+    void setTokenRevocations(TokenRevocations *revocations) { m_revocations = revocations; }
 
     // An admin client joined (already added to the Hub with ClientKind::Admin); `query` may ask
     // for a resume (epoch, since).
@@ -138,6 +141,13 @@ private:
                          const protocol::admin::AgentDecision &request);
     void onCommandCancel(quint64 clientId, const QString &requestId,
                          const protocol::admin::CommandCancel &request);
+    // Credentials (AdminCredentials.cpp).
+    bool requireAdminRole(quint64 clientId, const QString &requestId);
+    void onTokenRevoke(quint64 clientId, const QString &requestId,
+                       const protocol::admin::TokenRevoke &request);
+    void onTokenRevocations(quint64 clientId, const QString &requestId);
+    void onAgentRotateKey(quint64 clientId, const QString &requestId,
+                          const protocol::admin::AgentRotateKey &request);
 
     Store *m_store;
     Hub *m_hub;
@@ -145,6 +155,7 @@ private:
     CommandLedger *m_ledger;
     SessionService *m_sessions;
     EventJournal *m_journal = nullptr;
+    TokenRevocations *m_revocations = nullptr;
     QPointer<ClusterPresence> m_presence;
     std::optional<bool> m_redisAvailable; // cluster mode only: the last cluster.status
     QHash<quint64, Pending> m_awaitingSnapshot;

@@ -174,8 +174,8 @@ void AgentRegistrar::registerWithOwnKey(const QByteArray &apiKey, const protocol
                     done(errorReply(503, u"Storage unavailable"_s, credentials.error().message));
                 return;
             }
-            if (!Authenticator::constantTimeEquals(Authenticator::hashApiKey(apiKey),
-                                                   credentials.value().apiKeyHash)) {
+            if (!credentials.value().acceptsKeyHash(Authenticator::hashApiKey(apiKey),
+                                                    QDateTime::currentDateTimeUtc())) {
                 done(errorReply(403, u"Invalid API key"_s));
                 return;
             }

@@ -228,14 +228,9 @@ void BrowserEndpoint::subscribe(quint64 clientId, const QString &requestId, cons
         return;
     const OrgContext caller = client->context;
 
-    if (m_notifier->subscriptionCount(clientId) >= kMaxSubscriptionsPerClient) {
-        const QString field = request.userId.isEmpty() ? u"sessionId"_s : u"userId"_s;
-        refuse(clientId, origin,
-               makeError(ErrorCode::InvalidValue,
-                         u"subscription limit reached (%1 per connection)"_s.arg(kMaxSubscriptionsPerClient),
-                         field, requestId));
+    if (subscriptionsFull(clientId, origin, request.userId.isEmpty() ? u"sessionId"_s : u"userId"_s,
+                          requestId))
         return;
-    }
 
     if (!request.userId.isEmpty()) {
         if (caller.role == Role::User && request.userId != caller.userId) {
@@ -288,6 +283,9 @@ void BrowserEndpoint::subscribe(quint64 clientId, const QString &requestId, cons
                         u"sessionId"_s, requestId));
                 return;
             }
+            // Checked again: many lookups may have been in flight when the first check passed.
+            if (subscriptionsFull(clientId, origin, u"sessionId"_s, requestId))
+                return;
             m_notifier->subscribeSession(clientId, caller.orgId, sessionId);
             accept(clientId, origin, requestId,
                    QJsonObject{{u"subscribed"_s, QJsonObject{{u"sessionId"_s, sessionId}}}});
@@ -325,6 +323,21 @@ void BrowserEndpoint::accept(quint64 clientId, Origin origin, const QString &req
         return;
     m_hub->reportGoodFrame(clientId);
     m_hub->send(clientId, browser::encodeReply(requestId, result));
+}
+
+bool BrowserEndpoint::subscriptionsFull(quint64 clientId, Origin origin, const QString &field,
+                                        const QString &requestId)
+{
+    if (m_notifier->subscriptionCount(clientId) < m_maxSubscriptions)
+        return false;
+    m_hub->reportLimitHit(clientId, u"subscriptions"_s,
+                          u"asked for more than %1 subscriptions"_s.arg(m_maxSubscriptions));
+    refuse(clientId, origin,
+           makeError(
+               ErrorCode::LimitExceeded,
+               u"subscription limit reached (%1 per connection); unsubscribe first"_s.arg(m_maxSubscriptions),
+               field, requestId));
+    return true;
 }
 
 void BrowserEndpoint::refuse(quint64 clientId, Origin origin, const Error &error)

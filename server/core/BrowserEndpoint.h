@@ -35,8 +35,11 @@ public:
     // One frame from a sessions or cluster client.
     void handleMessage(quint64 clientId, const QByteArray &utf8);
 
-    // Bounds what one connection can make the server remember.
+    // Bounds what one connection can make the server remember (the default of
+    // [limits] max_subscriptions_per_client; setMaxSubscriptions changes it).
     static constexpr int kMaxSubscriptionsPerClient = 256;
+    void setMaxSubscriptions(int max) { m_maxSubscriptions = max; }
+    int maxSubscriptions() const { return m_maxSubscriptions; }
 
 private:
     // Where a subscription request came from: a frame is answered with a reply or counted as a bad
@@ -54,6 +57,9 @@ private:
     void finishResume(quint64 clientId, qint64 afterSeq, QList<OutgoingMessage> first);
     void accept(quint64 clientId, Origin origin, const QString &requestId, const QJsonObject &result);
     void refuse(quint64 clientId, Origin origin, const protocol::Error &error);
+    // True (and the request refused with limit_exceeded) when the client has no room for another
+    // subscription.
+    bool subscriptionsFull(quint64 clientId, Origin origin, const QString &field, const QString &requestId);
 
     Store *m_store;
     Hub *m_hub;
@@ -61,6 +67,7 @@ private:
     EventJournal *m_journal;
     Manager *m_manager;
     QSet<quint64> m_resuming;
+    int m_maxSubscriptions = kMaxSubscriptionsPerClient;
 };
 
 } // namespace switchboard

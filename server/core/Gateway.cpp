@@ -155,6 +155,16 @@ void Gateway::publishEvent(const HttpRequest &request, HttpResponder responder)
     Decoded<QJsonObject> body = protocol::parseObject(request.body);
     if (!body)
         return responder.respond(400, errorBody(u"Invalid event"_s, body.error().message));
+    if (const QJsonValue data = body.value().value("data"_L1); data.isObject()) {
+        const qsizetype size = protocol::toJsonBytes(data.toObject()).size();
+        if (size > m_services.maxEventDataBytes) {
+            responder.reportLimit(u"event_data_bytes"_s,
+                                  u"published an event with %1 bytes of data"_s.arg(size));
+            return responder.respond(413, errorBody(u"Event data too large"_s,
+                                                    u"data is %1 bytes encoded; at most %2"_s.arg(size).arg(
+                                                        m_services.maxEventDataBytes)));
+        }
+    }
     Decoded<protocol::browser::SessionEvent> event =
         protocol::browser::decodeSessionEvent(body.value(), QDateTime::currentDateTimeUtc());
     if (!event)
@@ -249,9 +259,10 @@ void Gateway::upgradeAgent(const HttpRequest &request, UpgradeDecision decision)
                 }
                 return decision.reject(503, errorBody(u"Storage unavailable"_s, credentials.error().message));
             }
-            // Only the agent's own key opens its connection; the bootstrap key never does.
-            if (!Authenticator::constantTimeEquals(Authenticator::hashApiKey(apiKey),
-                                                   credentials.value().apiKeyHash)) {
+            // Only the agent's own key opens its connection (after a rotation also the previous
+            // one, until its grace period ends); the bootstrap key never does.
+            if (!credentials.value().acceptsKeyHash(Authenticator::hashApiKey(apiKey),
+                                                    QDateTime::currentDateTimeUtc())) {
                 authFailed(u"agent"_s, request, u"wrong API key for agent "_s + agentId);
                 return decision.reject(403, errorBody(u"Invalid API key"_s));
             }

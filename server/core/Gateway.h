@@ -49,6 +49,7 @@ public:
         MetricsEndpoint *metricsEndpoint = nullptr;
         DatabaseProbe *database = nullptr;
         metrics::ServerMetrics *metrics = nullptr;
+        qint64 maxEventDataBytes = 16 * 1024; // POST /api/v1/events: larger `data` gets 413
     };
 
     explicit Gateway(const Services &services, QObject *parent = nullptr);

@@ -419,6 +419,18 @@ bool Hub::withinMessageRate(quint64 clientId)
     return false;
 }
 
+void Hub::reportLimitHit(quint64 clientId, const QString &limit, const QString &detail)
+{
+    const auto it = m_clients.constFind(clientId);
+    if (it == m_clients.cend())
+        return;
+    const QString offender = it->context.orgId + u'/' + it->context.userId + u'@' +
+                             (it->socket ? it->socket->peerAddress().toString() : QString());
+    if (m_limitLog.hit(limit, offender, m_clock.elapsed()))
+        qCWarning(lcLimits).noquote() << "limit" << limit << "hit: client" << clientId << offender << detail
+                                      << "(logged once a minute)";
+}
+
 void Hub::reportGoodFrame(quint64 clientId)
 {
     const auto it = m_clients.find(clientId);

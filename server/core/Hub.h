@@ -124,6 +124,10 @@ public:
     // requestId) and counted; maxBadFrames in a row close the socket with 1008.
     void reportBadFrame(quint64 clientId, const protocol::Error &error);
     void reportGoodFrame(quint64 clientId);
+    // A handler refused a request because a per-client limit (e.g. "subscriptions") is reached:
+    // counted, and logged once per offender and limit per minute (switchboard.limits).
+    void reportLimitHit(quint64 clientId, const QString &limit, const QString &detail);
+    quint64 limitHits(const QString &limit) const { return m_limitLog.hits(limit); }
 
     void closeClient(quint64 clientId, QWebSocketProtocol::CloseCode code, const QString &reason);
     void closeAll(QWebSocketProtocol::CloseCode code, const QString &reason);

@@ -25,6 +25,7 @@
 #include "core/MetricsEndpoint.h"
 #include "core/Notifier.h"
 #include "core/SessionService.h"
+#include "core/TokenRevocations.h"
 #include "metrics/ServerMetrics.h"
 #include "net/Authenticator.h"
 #include "net/HttpFront.h"
@@ -45,6 +46,8 @@ namespace switchboard {
 namespace {
 // Agents registered with the bootstrap key join this org until an admin approves them.
 const QString kBootstrapOrg = u"default"_s;
+// How late a replica learns of a token revoked on another one (docs/SECURITY.md).
+constexpr std::chrono::milliseconds kRevocationReloadInterval{10000};
 
 HttpLimits httpLimitsFrom(const Limits &limits)
 {
@@ -120,8 +123,12 @@ Server::Server(const Settings &settings, QObject *parent)
     m_manager =
         new Manager(m_store, m_hub, {m_settings.sessionsInterval(), m_settings.metricsInterval()}, this);
     m_browsers = new BrowserEndpoint(m_store, m_hub, m_notifier, m_journal, m_manager, this);
+    m_browsers->setMaxSubscriptions(m_settings.limits.maxSubscriptionsPerClient);
     m_admin = new AdminService(m_store, m_hub, m_agents, m_ledger, m_sessions, this);
     m_admin->setEventJournal(m_journal);
+    m_revocations = new TokenRevocations(m_store, m_hub, this);
+    m_authenticator->setRevocations(&m_revocations->list());
+    m_admin->setTokenRevocations(m_revocations);
     m_registrar = new AgentRegistrar(m_store, m_settings.bootstrapKey, kBootstrapOrg, this);
     m_logs = new LogRelay(m_hub, m_agents, m_ledger, LogRelay::Config{}, this);
 
@@ -135,6 +142,7 @@ Server::Server(const Settings &settings, QObject *parent)
     services.sessions = m_sessions;
     services.registrar = m_registrar;
     services.logs = m_logs;
+    services.maxEventDataBytes = m_settings.limits.maxEventDataBytes;
     services.access = AccessPolicy(m_settings.allowedOrigins, !m_settings.tls.clientCaFile.isEmpty());
     m_databaseProbe = new DatabaseProbe(m_store, m_settings.probeInterval(), this);
     m_metricsEndpoint = new MetricsEndpoint(
@@ -377,6 +385,9 @@ protocol::Decoded<protocol::Done> Server::start()
         m_store->markReplicaAgentsOffline(m_settings.replicaName, QDateTime::currentDateTimeUtc()).result();
     if (cleaned && cleaned.value() > 0)
         qCInfo(lcServer) << cleaned.value() << "agents left online by a previous run are now offline";
+    // Revoked tokens are refused from the first connection on.
+    if (const auto revoked = m_revocations->loadNow(); !revoked)
+        return revoked.error();
     if (m_settings.tls.enabled()) {
         const auto tls =
             loadServerTls({m_settings.tls.certFile, m_settings.tls.keyFile, m_settings.tls.clientCaFile});
@@ -396,6 +407,8 @@ protocol::Decoded<protocol::Done> Server::start()
     m_databaseProbe->start();
     m_manager->start();
     m_journal->start();
+    // Cluster mode: revocations made on other replicas arrive through storage.
+    m_revocations->startReloading(m_presence ? kRevocationReloadInterval : std::chrono::milliseconds(0));
     if (m_presence) {
         m_redis->open();
         m_subscriber->open();

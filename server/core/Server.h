@@ -37,6 +37,7 @@ class Manager;
 class Notifier;
 class SessionService;
 class Store;
+class TokenRevocations;
 
 class Server : public QObject
 {
@@ -68,6 +69,7 @@ public:
     Manager *manager() const { return m_manager; }
     AdminService *adminService() const { return m_admin; }
     LogRelay *logRelay() const { return m_logs; }
+    TokenRevocations *tokenRevocations() const { return m_revocations; }
     // Cluster mode (settings.redisUrl set); null otherwise.
     ClusterPresence *presence() const { return m_presence; }
     CommandRouter *commandRouter() const { return m_router; }
@@ -105,6 +107,7 @@ private:
     Manager *m_manager = nullptr;
     AdminService *m_admin = nullptr;
     LogRelay *m_logs = nullptr;
+    TokenRevocations *m_revocations = nullptr;
     AgentRegistrar *m_registrar = nullptr;
     std::unique_ptr<Gateway> m_gateway;
     HttpFront *m_front = nullptr;

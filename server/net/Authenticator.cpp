@@ -2,6 +2,7 @@
 
 #include "net/ConstantTime.h"
 #include "net/Jwt.h"
+#include "net/RevocationList.h"
 
 #include <QCryptographicHash>
 #include <QRandomGenerator>
@@ -11,6 +12,8 @@
 using namespace Qt::StringLiterals;
 
 namespace switchboard {
+
+using protocol::Decoded;
 
 namespace {
 
@@ -75,7 +78,10 @@ protocol::Decoded<OrgContext> Authenticator::authenticateToken(QByteArrayView to
     const auto claims = verifyJwt(token, m_secret, now, m_leewaySeconds);
     if (!claims)
         return claims.error();
-    return OrgContext::fromClaims(claims.value());
+    Decoded<OrgContext> context = OrgContext::fromClaims(claims.value());
+    if (context && m_revocations && m_revocations->isRevoked(context.value().jti, now))
+        return protocol::Error{protocol::ErrorCode::Unauthorized, u"token revoked"_s, u"token"_s, {}};
+    return context;
 }
 
 QByteArray Authenticator::issueToken(const OrgContext &context, std::chrono::seconds ttl,

@@ -15,10 +15,16 @@
 
 namespace switchboard {
 
+class RevocationList;
+
 class Authenticator
 {
 public:
     explicit Authenticator(QByteArray jwtSecret, int leewaySeconds = 30);
+
+    // Tokens whose jti is on this list are refused (Unauthorized, "token revoked"). Not owned;
+    // null = no revocations.
+    void setRevocations(const RevocationList *revocations) { m_revocations = revocations; }
 
     // Takes the token from the first source present (non-empty), in this order: the `token` query parameter,
     // `Authorization: Bearer`, the `streamspace_proxy_token` cookie. A present but invalid token
@@ -45,6 +51,7 @@ public:
 private:
     QByteArray m_secret;
     int m_leewaySeconds;
+    const RevocationList *m_revocations = nullptr;
 };
 
 } // namespace switchboard

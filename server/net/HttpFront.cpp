@@ -82,6 +82,12 @@ void HttpResponder::respond(int status, const QByteArray &body, const QByteArray
         m_front->respond(m_socket, status, body, contentType, extraHeaders);
 }
 
+void HttpResponder::reportLimit(const QString &limit, const QString &what) const
+{
+    if (m_front && m_socket)
+        m_front->reportLimit(limit, m_socket->peerAddress(), what);
+}
+
 bool HttpResponder::isPending() const
 {
     return m_front && m_socket && m_front->isInPhase(m_socket, HttpFront::Phase::AwaitingResponse);
@@ -302,14 +308,18 @@ void HttpFront::readHead(QTcpSocket *socket)
     const QByteArray peeked = socket->peek(std::min<qint64>(available, m_limits.maxHeaderBytes));
     const qsizetype end = peeked.indexOf(kEndOfHead);
     if (end < 0) {
-        if (available >= m_limits.maxHeaderBytes)
+        if (available >= m_limits.maxHeaderBytes) {
+            reportLimit(u"header_bytes"_s, socket->peerAddress(), u"sent a request head over the limit"_s);
             fail(socket, 431, u"request head is larger than %1 bytes"_s.arg(m_limits.maxHeaderBytes));
+        }
         return;
     }
     const qsizetype headSize = end + kEndOfHead.size();
     auto parsed = HttpRequest::parseHead(QByteArrayView(peeked).first(headSize), m_limits.maxHeaderBytes);
     if (!parsed) {
         const bool tooLarge = parsed.error().code == protocol::ErrorCode::FrameTooLarge;
+        if (tooLarge)
+            reportLimit(u"header_bytes"_s, socket->peerAddress(), u"sent a request head over the limit"_s);
         fail(socket, tooLarge ? 431 : 400, parsed.error().message);
         return;
     }
@@ -354,6 +364,7 @@ void HttpFront::readHead(QTcpSocket *socket)
         return;
     }
     if (request.contentLength() > m_limits.maxBodyBytes) {
+        reportLimit(u"body_bytes"_s, request.peerAddress, u"announced a request body over the limit"_s);
         fail(socket, 413, u"request body is larger than %1 bytes"_s.arg(m_limits.maxBodyBytes));
         return;
     }
@@ -564,6 +575,7 @@ void HttpFront::sweep()
         switch (it->phase) {
         case Phase::ReadingHead:
         case Phase::ReadingBody:
+            reportLimit(u"handshake_timeout"_s, socket->peerAddress(), u"did not send its request in time"_s);
             fail(socket, 408, u"request not received within the handshake timeout"_s);
             break;
         case Phase::Upgrading:

@@ -73,6 +73,9 @@ public:
                  const HttpHeaderList &extraHeaders = {}) const;
     // True while the client is connected and no answer was given.
     bool isPending() const;
+    // The handler refused the request because of a limit (e.g. "event_data_bytes"): counted in
+    // HttpFront::limitHits() and logged once per address and limit per minute.
+    void reportLimit(const QString &limit, const QString &what) const;
 
 private:
     friend class HttpFront;

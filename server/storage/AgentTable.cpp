@@ -165,16 +165,47 @@ Decoded<Done> AgentTable::remove(const QString &agentId)
 
 Decoded<AgentCredentials> AgentTable::credentials(const QString &agentId)
 {
-    auto found = m_connection.execute(u"SELECT "_s + kAgentColumns +
-                                          u", api_key_hash FROM agents WHERE agent_id = ?"_s,
-                                      {agentId}, u"read agent credentials");
+    auto found =
+        m_connection.execute(u"SELECT "_s + kAgentColumns +
+                                 u", api_key_hash, previous_api_key_hash, previous_api_key_expires_at "
+                                 u"FROM agents WHERE agent_id = ?"_s,
+                             {agentId}, u"read agent credentials");
     if (!found)
         return found.error();
     SqlResult rows = std::move(found).value();
     if (!rows.next())
         return agentNotFound(agentId);
     const QVariant hash = rows.value(kAgentColumnCount);
-    return AgentCredentials{readAgent(rows), hash.isNull() ? QByteArray() : hash.toByteArray()};
+    const QVariant previous = rows.value(kAgentColumnCount + 1);
+    AgentCredentials credentials{readAgent(rows), hash.isNull() ? QByteArray() : hash.toByteArray(), {}, {}};
+    if (!previous.isNull()) {
+        credentials.previousApiKeyHash = previous.toByteArray();
+        credentials.previousKeyExpiresAt = sqlvalues::toTime(rows.value(kAgentColumnCount + 2));
+    }
+    return credentials;
+}
+
+Decoded<Done> AgentTable::rotateKey(const QString &agentId, const QByteArray &newKeyHash,
+                                    const QDateTime &graceUntil, const QDateTime &now)
+{
+    const QDateTime at = sqlvalues::orNow(now);
+    const bool grace = graceUntil.isValid() && graceUntil > at;
+    // The previous hash is the one stored now, read by the UPDATE itself: two rotations in a row
+    // leave the first key dead, never the second.
+    const QString previous =
+        grace ? u"previous_api_key_hash = api_key_hash, "_s : u"previous_api_key_hash = NULL, "_s;
+    auto updated = m_connection.execute(
+        u"UPDATE agents SET "_s + previous +
+            u"previous_api_key_expires_at = ?, api_key_hash = ?, api_key_created_at = ?, updated_at = ? "
+            u"WHERE agent_id = ?"_s,
+        {grace ? sqlvalues::time(graceUntil) : sqlvalues::time({}), newKeyHash, sqlvalues::time(at),
+         sqlvalues::time(at), agentId},
+        u"rotate agent key");
+    if (!updated)
+        return updated.error();
+    if (updated.value().rowsAffected() == 0)
+        return agentNotFound(agentId);
+    return Done{};
 }
 
 Decoded<AgentInfo> AgentTable::updateOne(const QString &agentId, const QString &sql,

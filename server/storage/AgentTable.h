@@ -22,6 +22,10 @@ public:
     protocol::Decoded<QList<protocol::AgentInfo>> list(const QString &orgId);
     protocol::Decoded<protocol::Done> remove(const QString &agentId);
     protocol::Decoded<AgentCredentials> credentials(const QString &agentId);
+    // Replaces the agent's key hash; the old hash stays valid until graceUntil (invalid or not
+    // after now = not at all). NotFound.
+    protocol::Decoded<protocol::Done> rotateKey(const QString &agentId, const QByteArray &newKeyHash,
+                                                const QDateTime &graceUntil, const QDateTime &now);
     protocol::Decoded<protocol::AgentInfo>
     updateRegistration(const QString &agentId, protocol::Platform platform, const QString &region,
                        const protocol::Capacity &capacity, const QJsonObject &metadata, const QDateTime &now);

@@ -17,6 +17,22 @@ struct AgentCredentials
 {
     protocol::AgentInfo agent;
     QByteArray apiKeyHash; // empty when the agent has no key
+    // After a key rotation: the previous key's hash, accepted until previousKeyExpiresAt.
+    QByteArray previousApiKeyHash;
+    QDateTime previousKeyExpiresAt;
+
+    // Whether a presented key's hash opens this agent at `now`: the current key, or the previous
+    // one within its grace period. Compared in constant time.
+    bool acceptsKeyHash(QByteArrayView keyHash, const QDateTime &now) const;
+};
+
+// A revoked JWT id (`jti`), kept until the token it names would have expired.
+struct TokenRevocation
+{
+    QString jti;
+    QDateTime expiresAt;
+    QDateTime revokedAt;
+    QString revokedBy; // "<user>@<org>" of the admin, or "cli"
 };
 
 // One agent's latest heartbeat; AgentHub coalesces them and writes a batch at a time.

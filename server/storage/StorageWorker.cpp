@@ -19,6 +19,7 @@ StorageWorker::StorageWorker(QObject *parent)
     , m_commands(m_connection, m_agents)
     , m_sessions(m_connection, m_orgs, m_commands)
     , m_events(m_connection)
+    , m_revocations(m_connection)
 {}
 
 StorageWorker::~StorageWorker()

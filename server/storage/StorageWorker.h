@@ -6,6 +6,7 @@
 #include "CommandTable.h"
 #include "EventTable.h"
 #include "OrgTable.h"
+#include "RevocationTable.h"
 #include "SessionTable.h"
 #include "SqlConnection.h"
 
@@ -40,6 +41,7 @@ public:
     EventTable &events() { return m_events; }
     // For read-only maintenance queries that belong to no table (CommandCounts).
     SqlConnection &connection() { return m_connection; }
+    RevocationTable &revocations() { return m_revocations; }
 
 private:
     SqlConnection m_connection;
@@ -48,6 +50,7 @@ private:
     CommandTable m_commands;
     SessionTable m_sessions;
     EventTable m_events;
+    RevocationTable m_revocations;
 };
 
 } // namespace switchboard

@@ -166,6 +166,29 @@ Store::Result<AgentCredentials> Store::agentCredentials(const QString &agentId)
         [agentId](StorageWorker &worker) { return worker.agents().credentials(agentId); });
 }
 
+Store::Result<Done> Store::rotateAgentKey(const QString &agentId, const QByteArray &newKeyHash,
+                                          const QDateTime &graceUntil, const QDateTime &now)
+{
+    return query<Done>([agentId, newKeyHash, graceUntil, now](StorageWorker &worker) {
+        return worker.agents().rotateKey(agentId, newKeyHash, graceUntil, now);
+    });
+}
+
+Store::Result<TokenRevocation> Store::revokeToken(const TokenRevocation &revocation)
+{
+    return query<TokenRevocation>(
+        [revocation](StorageWorker &worker) { return worker.revocations().revoke(revocation); });
+}
+
+Store::Result<QList<TokenRevocation>> Store::activeTokenRevocations(const QDateTime &now)
+{
+    return query<QList<TokenRevocation>>([now](StorageWorker &worker) -> Decoded<QList<TokenRevocation>> {
+        if (auto pruned = worker.revocations().prune(now); !pruned)
+            return pruned.error();
+        return worker.revocations().active(now);
+    });
+}
+
 Store::Result<AgentInfo> Store::updateAgentRegistration(const QString &agentId, protocol::Platform platform,
                                                         const QString &region,
                                                         const protocol::Capacity &capacity,

@@ -100,6 +100,15 @@ public:
     // crash, shutdown. Returns rows updated.
     Result<int> markReplicaAgentsOffline(const QString &replica, const QDateTime &now);
 
+    // Credentials (issue 7)
+    // A new key hash for the agent; the old one stays valid until graceUntil (invalid = not at all).
+    Result<protocol::Done> rotateAgentKey(const QString &agentId, const QByteArray &newKeyHash,
+                                          const QDateTime &graceUntil, const QDateTime &now);
+    // Stores a revoked jti (a later expiry wins over an earlier one); returns the stored row.
+    Result<TokenRevocation> revokeToken(const TokenRevocation &revocation);
+    // Revocations still in force at now, after deleting the expired ones.
+    Result<QList<TokenRevocation>> activeTokenRevocations(const QDateTime &now);
+
     // Commands
     // NotFound for an unknown agent, Conflict on a duplicate command id. createdAt/updatedAt invalid
     // = now; an empty orgId becomes the agent's organisation.

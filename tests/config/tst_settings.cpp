@@ -79,6 +79,10 @@ QString fieldText(const Settings &s, const QString &field)
         return QString::number(s.limits.agentMessagesPerSecond);
     if (field == "browser-message-rate"_L1)
         return QString::number(s.limits.browserMessagesPerSecond);
+    if (field == "max-subscriptions-per-client"_L1)
+        return QString::number(s.limits.maxSubscriptionsPerClient);
+    if (field == "max-event-data-bytes"_L1)
+        return QString::number(s.limits.maxEventDataBytes);
     if (field == "tls-cert"_L1)
         return s.tls.certFile;
     if (field == "tls-key"_L1)
@@ -292,6 +296,8 @@ void tst_Settings::defaults()
     QCOMPARE(s.limits.exemptSubnets, (QStringList{u"127.0.0.0/8"_s, u"::1/128"_s}));
     QCOMPARE(s.limits.agentMessagesPerSecond, 200);
     QCOMPARE(s.limits.browserMessagesPerSecond, 50);
+    QCOMPARE(s.limits.maxSubscriptionsPerClient, 256);
+    QCOMPARE(s.limits.maxEventDataBytes, 16384);
     QVERIFY(!s.tls.enabled());
     QVERIFY(s.tls.keyFile.isEmpty() && s.tls.clientCaFile.isEmpty());
     QVERIFY(s.allowedOrigins.isEmpty()); // any origin
@@ -444,6 +450,8 @@ void tst_Settings::everySourceSetsEverySetting_data()
         {u"exempt-addresses"_s, u"10.0.0.0/8"_s, u"10.0.0.0/8"_s},
         {u"agent-message-rate"_s, u"23"_s, u"23"_s},
         {u"browser-message-rate"_s, u"24"_s, u"24"_s},
+        {u"max-subscriptions-per-client"_s, u"25"_s, u"25"_s},
+        {u"max-event-data-bytes"_s, u"4096"_s, u"4096"_s},
         {u"allowed-origins"_s, u"https://a.example"_s, u"https://a.example"_s},
         {u"ack-timeout"_s, u"2.5"_s, u"2.5"_s},
         {u"max-attempts"_s, u"7"_s, u"7"_s},
@@ -745,6 +753,11 @@ void tst_Settings::subcommands_data()
                                    << int(Command::AgentApprove) << u"abc"_s << QString() << QString();
     QTest::newRow("agent reject") << QStringList{u"agent"_s, u"reject"_s, u"--id=abc"_s}
                                   << int(Command::AgentReject) << u"abc"_s << QString() << QString();
+    QTest::newRow("agent rotate-key") << QStringList{u"agent"_s, u"rotate-key"_s, u"--id"_s, u"abc"_s}
+                                      << int(Command::AgentRotateKey) << u"abc"_s << QString() << u"0"_s;
+    QTest::newRow("agent rotate-key grace")
+        << QStringList{u"agent"_s, u"rotate-key"_s, u"--id"_s, u"abc"_s, u"--grace"_s, u"1d"_s}
+        << int(Command::AgentRotateKey) << u"abc"_s << QString() << u"86400"_s;
     QTest::newRow("token issue") << QStringList{u"token"_s, u"issue"_s, u"--user"_s, u"alice"_s,
                                                 u"--org"_s, u"acme"_s,  u"--role"_s, u"admin"_s}
                                  << int(Command::TokenIssue) << QString() << u"acme"_s
@@ -772,6 +785,8 @@ void tst_Settings::subcommands()
     QCOMPARE(invocation.orgId, orgId);
     if (invocation.command == Command::AgentAdd)
         QCOMPARE(protocol::platformName(invocation.platform) + u' ' + invocation.region, extra);
+    if (invocation.command == Command::AgentRotateKey)
+        QCOMPARE(QString::number(invocation.keyGrace.count()), extra);
     if (invocation.command == Command::TokenIssue) {
         QCOMPARE(u"%1 %2 %3 %4 %5"_s.arg(invocation.userId, invocation.role)
                      .arg(invocation.tokenTtl.count())
@@ -814,6 +829,12 @@ void tst_Settings::subcommandErrors_data()
     QTest::newRow("option of other command")
         << QStringList{u"agent"_s, u"list"_s, u"--id"_s, u"abc"_s} << u"id"_s << u"agent list"_s;
     QTest::newRow("serve with role") << QStringList{u"--role"_s, u"admin"_s} << u"role"_s << u"serve"_s;
+    QTest::newRow("rotate-key grace too long")
+        << QStringList{u"agent"_s, u"rotate-key"_s, u"--id"_s, u"abc"_s, u"--grace"_s, u"31d"_s} << u"grace"_s
+        << u"at most 30d"_s;
+    QTest::newRow("grace of another command")
+        << QStringList{u"agent"_s, u"remove"_s, u"--id"_s, u"abc"_s, u"--grace"_s, u"1h"_s} << u"grace"_s
+        << u"agent remove"_s;
     QTest::newRow("token bad role") << QStringList{u"token"_s, u"issue"_s, u"--user"_s, u"u"_s,
                                                    u"--org"_s, u"o"_s,     u"--role"_s, u"root"_s}
                                     << u"role"_s << u"admin, operator, user or service"_s;

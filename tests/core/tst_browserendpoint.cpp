@@ -59,6 +59,7 @@ private Q_SLOTS:
     void invalidFrames();
     void clusterClientsMayOnlyPing();
     void subscriptionLimit();
+    void subscriptionLimitHoldsForLookupsInFlight();
     void clientLeavingDuringLookupIsHarmless();
 
 private:
@@ -385,8 +386,25 @@ void BrowserEndpointTest::subscriptionLimit()
     const QJsonObject over = request(
         *client, {{u"type"_s, u"subscribe"_s}, {u"requestId"_s, u"over"_s}, {u"userId"_s, u"one-more"_s}});
     QCOMPARE(over.value("type"_L1).toString(), u"error"_s);
-    QCOMPARE(over.value("code"_L1).toString(), u"invalid_value"_s);
+    QCOMPARE(over.value("code"_L1).toString(), u"limit_exceeded"_s);
+    QCOMPARE(m_hub->limitHits(u"subscriptions"_s), quint64(1));
     QCOMPARE(m_notifier->subscriptionCount(id), BrowserEndpoint::kMaxSubscriptionsPerClient);
+}
+
+void BrowserEndpointTest::subscriptionLimitHoldsForLookupsInFlight()
+{
+    m_endpoint->setMaxSubscriptions(2);
+    quint64 id = 0;
+    auto client = join(u"acme"_s, u"olga"_s, Role::Operator, &id);
+    QVERIFY(client);
+    // Own user (1) + room for one session; both session subscribes pass the first check while
+    // their lookups are in flight, so the second must be refused when its lookup comes back.
+    client->send({{u"type"_s, u"subscribe"_s}, {u"requestId"_s, u"a"_s}, {u"sessionId"_s, u"alice-1"_s}});
+    client->send({{u"type"_s, u"subscribe"_s}, {u"requestId"_s, u"b"_s}, {u"sessionId"_s, u"bob-1"_s}});
+    QTRY_COMPARE(client->ofType(u"reply"_s).size() + client->ofType(u"error"_s).size(), 2);
+    QCOMPARE(client->ofType(u"reply"_s).size(), 1);
+    QCOMPARE(client->ofType(u"error"_s).value(0).value("code"_L1).toString(), u"limit_exceeded"_s);
+    QCOMPARE(m_notifier->subscriptionCount(id), 2);
 }
 
 void BrowserEndpointTest::clientLeavingDuringLookupIsHarmless()

@@ -312,9 +312,11 @@ void tst_HttpFront::expectContinue()
 
 void tst_HttpFront::bodyTooLarge()
 {
+    const quint64 hitsBefore = m_front->limitHits().value(u"body_bytes"_s);
     RawClient client(m_port, "POST /x HTTP/1.1\r\nContent-Length: 1025\r\n\r\n" + QByteArray(1025, 'b'));
     QTRY_VERIFY(client.closed);
     QCOMPARE(client.status(), 413);
+    QCOMPARE(m_front->limitHits().value(u"body_bytes"_s), hitsBefore + 1);
     QVERIFY(client.json().value("details"_L1).toString().contains(u"1024"_s));
     QVERIFY(m_handler->requests.isEmpty());
 
@@ -337,10 +339,12 @@ void tst_HttpFront::headTooLarge_data()
 void tst_HttpFront::headTooLarge()
 {
     QFETCH(QByteArray, data);
+    const quint64 hitsBefore = m_front->limitHits().value(u"header_bytes"_s);
     RawClient client(m_port, data);
     QTRY_VERIFY(client.closed);
     QCOMPARE(client.status(), 431);
     QCOMPARE(client.json().value("error"_L1).toString(), u"Request header fields too large"_s);
+    QCOMPARE(m_front->limitHits().value(u"header_bytes"_s), hitsBefore + 1);
     QVERIFY(m_handler->requests.isEmpty());
     QTRY_COMPARE(m_front->pendingCount(), 0);
 
@@ -399,6 +403,7 @@ void tst_HttpFront::handshakeTimeoutClosesIdleSocket()
     QTRY_VERIFY_WITH_TIMEOUT(client.closed, 5000);
     QVERIFY2(elapsed.elapsed() >= 200, "closed before the timeout");
     QCOMPARE(client.status(), 408);
+    QCOMPARE(front.limitHits().value(u"handshake_timeout"_s), quint64(1));
     QTRY_COMPARE(front.pendingCount(), 0);
     QVERIFY(handler.requests.isEmpty());
 }

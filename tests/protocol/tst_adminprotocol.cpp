@@ -202,6 +202,12 @@ void TestAdminProtocol::requestsRoundTrip_data()
     QTest::newRow("command.cancel") << RequestMessage{u"r8"_s, CommandCancel{u"cmd-1"_s}};
     QTest::newRow("resume") << RequestMessage{
         u"r9"_s, Resume{u"e1"_s, QMap<QString, qint64>{{u"acme"_s, 12}, {u"beta"_s, 0}}}};
+    QTest::newRow("token.revoke") << RequestMessage{
+        u"r10"_s, TokenRevoke{u"0123abcd"_s, QDateTime(QDate(2026, 12, 1), QTime(8, 30), Qt::UTC)}};
+    QTest::newRow("token.revoke without expiry") << RequestMessage{u"r11"_s, TokenRevoke{u"0123abcd"_s, {}}};
+    QTest::newRow("token.revocations") << RequestMessage{u"r12"_s, TokenRevocationList{}};
+    QTest::newRow("agent.rotate_key") << RequestMessage{u"r13"_s, AgentRotateKey{u"k8s-1"_s, 3600}};
+    QTest::newRow("agent.rotate_key no grace") << RequestMessage{u"r14"_s, AgentRotateKey{u"k8s-1"_s, 0}};
 }
 
 void TestAdminProtocol::requestsRoundTrip()
@@ -245,6 +251,12 @@ void TestAdminProtocol::requestsRoundTrip()
                 QCOMPARE(back.approve, original.approve);
             } else if constexpr (std::is_same_v<T, CommandCancel>) {
                 QCOMPARE(back.commandId, original.commandId);
+            } else if constexpr (std::is_same_v<T, TokenRevoke>) {
+                QCOMPARE(back.jti, original.jti);
+                QCOMPARE(back.expiresAt, original.expiresAt);
+            } else if constexpr (std::is_same_v<T, AgentRotateKey>) {
+                QCOMPARE(back.agentId, original.agentId);
+                QCOMPARE(back.graceSeconds, original.graceSeconds);
             }
         },
         message.request);
@@ -298,6 +310,14 @@ void TestAdminProtocol::badRequests_data()
         << u"since.acme"_s << u"r"_s;
     QTest::newRow("resume without epoch") << R"({"type":"resume","requestId":"r","since":{}})"_ba
                                           << ErrorCode::MissingField << u"epoch"_s << u"r"_s;
+    QTest::newRow("revoke without jti")
+        << R"({"type":"token.revoke","requestId":"r"})"_ba << ErrorCode::MissingField << u"jti"_s << u"r"_s;
+    QTest::newRow("revoke bad expiry")
+        << R"({"type":"token.revoke","requestId":"r","jti":"j","expiresAt":"soon"})"_ba
+        << ErrorCode::InvalidValue << u"expiresAt"_s << u"r"_s;
+    QTest::newRow("rotate grace too long")
+        << R"({"type":"agent.rotate_key","requestId":"r","agentId":"a","graceSeconds":2592001})"_ba
+        << ErrorCode::InvalidValue << u"graceSeconds"_s << u"r"_s;
     QTest::newRow("browser type") << R"({"type":"subscribe","requestId":"r2","userId":"a"})"_ba
                                   << ErrorCode::UnknownType << u"type"_s << u"r2"_s;
     QTest::newRow("requestId missing") << R"({"type":"agent.approve","agentId":"a"})"_ba

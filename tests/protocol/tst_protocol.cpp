@@ -47,6 +47,7 @@ void TestProtocol::errorCodeNames_data()
     QTest::newRow("unavailable") << ErrorCode::Unavailable << u"unavailable"_s;
     QTest::newRow("internal") << ErrorCode::Internal << u"internal"_s;
     QTest::newRow("rate_limited") << ErrorCode::RateLimited << u"rate_limited"_s;
+    QTest::newRow("limit_exceeded") << ErrorCode::LimitExceeded << u"limit_exceeded"_s;
 }
 
 void TestProtocol::errorCodeNames()

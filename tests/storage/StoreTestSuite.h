@@ -309,6 +309,50 @@ private Q_SLOTS:
         QCOMPARE(countRows(u"agents WHERE agent_id = 'k8s-1' AND api_key_last_used_at IS NULL"_s), 1);
     }
 
+    void rotateAgentKey()
+    {
+        SB_AWAIT_OK(created, m_store->createAgent(makeAgent(u"k8s-1"_s), "old-hash"));
+        SB_AWAIT_OK(rotated, m_store->rotateAgentKey(u"k8s-1"_s, "new-hash", at(40), at(10)));
+        SB_AWAIT_OK(graced, m_store->agentCredentials(u"k8s-1"_s));
+        QCOMPARE(graced.value().apiKeyHash, QByteArray("new-hash"));
+        QCOMPARE(graced.value().previousApiKeyHash, QByteArray("old-hash"));
+        QCOMPARE(graced.value().previousKeyExpiresAt, at(40));
+        QVERIFY(graced.value().acceptsKeyHash("old-hash", at(39)));
+        QVERIFY(!graced.value().acceptsKeyHash("old-hash", at(40)));
+        QVERIFY(graced.value().acceptsKeyHash("new-hash", at(50)));
+        QVERIFY(!graced.value().acceptsKeyHash("other", at(20)));
+        // Without grace the previous key goes at once; a second rotation drops the first key.
+        SB_AWAIT_OK(again, m_store->rotateAgentKey(u"k8s-1"_s, "newest-hash", {}, at(20)));
+        SB_AWAIT_OK(plain, m_store->agentCredentials(u"k8s-1"_s));
+        QCOMPARE(plain.value().apiKeyHash, QByteArray("newest-hash"));
+        QVERIFY(plain.value().previousApiKeyHash.isEmpty());
+        QVERIFY(!plain.value().acceptsKeyHash("new-hash", at(21)));
+        SB_AWAIT_ERROR(m_store->rotateAgentKey(u"nobody"_s, "x", {}, at(20)), ErrorCode::NotFound);
+    }
+
+    void tokenRevocations()
+    {
+        SB_AWAIT_OK(first, m_store->revokeToken({u"jti-a"_s, at(50), at(10), u"root@acme"_s}));
+        QCOMPARE(first.value().expiresAt, at(50));
+        QCOMPARE(first.value().revokedBy, u"root@acme"_s);
+        // A later expiry wins; an earlier one never shortens the revocation.
+        SB_AWAIT_OK(longer, m_store->revokeToken({u"jti-a"_s, at(55), at(11), u"root@acme"_s}));
+        QCOMPARE(longer.value().expiresAt, at(55));
+        SB_AWAIT_OK(shorter, m_store->revokeToken({u"jti-a"_s, at(20), at(12), u"root@acme"_s}));
+        QCOMPARE(shorter.value().expiresAt, at(55));
+        SB_AWAIT_OK(second, m_store->revokeToken({u"jti-b"_s, at(30), at(12), u"cli"_s}));
+        SB_AWAIT_OK(both, m_store->activeTokenRevocations(at(20)));
+        QCOMPARE(both.value().size(), 2);
+        QCOMPARE(both.value().at(0).jti, u"jti-a"_s);
+        // Expired entries are pruned.
+        SB_AWAIT_OK(one, m_store->activeTokenRevocations(at(30)));
+        QCOMPARE(one.value().size(), 1);
+        QCOMPARE(one.value().at(0).jti, u"jti-a"_s);
+        SB_AWAIT_OK(still, m_store->activeTokenRevocations(at(20)));
+        QCOMPARE(still.value().size(), 1); // jti-b was deleted, not just hidden
+        SB_AWAIT_ERROR(m_store->revokeToken({QString(), at(50), at(10), {}}), ErrorCode::InvalidValue);
+    }
+
     void updateAgentRegistration()
     {
         QVERIFY(openStore(true)); // inspected with a second connection

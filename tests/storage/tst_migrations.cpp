@@ -199,7 +199,12 @@ private Q_SLOTS:
                                                u"approval_status"_s,
                                                u"approved_at"_s,
                                                u"approved_by"_s,
-                                               u"replica"_s};
+                                               u"replica"_s,
+                                               u"previous_api_key_hash"_s,
+                                               u"previous_api_key_expires_at"_s};
+        QTest::newRow("token_revocations")
+            << u"token_revocations"_s
+            << QStringList{u"jti"_s, u"expires_at"_s, u"revoked_at"_s, u"revoked_by"_s};
         QTest::newRow("agent_commands")
             << u"agent_commands"_s << QStringList{u"id"_s,         u"command_id"_s,      u"agent_id"_s,
                                                   u"org_id"_s,     u"session_id"_s,      u"action"_s,

@@ -172,7 +172,8 @@ private Q_SLOTS:
         SB_AWAIT_OK(version, m_store->schemaVersion());
         QCOMPARE(version.value(), int(switchboard::Migrator::available(u"postgres"_s).size()));
         QCOMPARE(countRows(u"schema_migrations"_s), version.value());
-        QCOMPARE(countRows(u"information_schema.columns WHERE table_name = 'agents'"_s), 21);
+        QCOMPARE(countRows(u"information_schema.columns WHERE table_name = 'agents'"_s), 23);
+        QCOMPARE(countRows(u"information_schema.columns WHERE table_name = 'token_revocations'"_s), 4);
         QCOMPARE(countRows(u"information_schema.columns WHERE table_name = 'agent_commands'"_s), 17);
         QCOMPARE(countRows(u"information_schema.columns WHERE table_name = 'sessions'"_s), 19);
         // Re-opening applies nothing again.

@@ -1,0 +1,14 @@
+-- Credential hygiene (issue 7). Agent key rotation keeps the previous key's hash until its grace
+-- period ends (both keys open a connection until then); revoked JWT ids are kept until the
+-- token they name would have expired anyway.
+ALTER TABLE agents ADD COLUMN previous_api_key_hash BYTEA;
+ALTER TABLE agents ADD COLUMN previous_api_key_expires_at TIMESTAMPTZ;
+
+CREATE TABLE token_revocations (
+    jti TEXT PRIMARY KEY,
+    expires_at TIMESTAMPTZ NOT NULL,
+    revoked_at TIMESTAMPTZ NOT NULL,
+    revoked_by TEXT NOT NULL DEFAULT ''
+);
+
+CREATE INDEX token_revocations_expiry_idx ON token_revocations (expires_at);
