@@ -351,10 +351,14 @@ private Q_SLOTS:
             QStringLiteral(SWITCHBOARD_SERVER_BINARY),
             {u"--data-dir"_s, dir.path(), u"--listen"_s, u"127.0.0.1:0"_s, u"--log-format"_s, u"json"_s});
         QVERIFY(server.waitForStarted());
-        QTRY_VERIFY_WITH_TIMEOUT(server.readAllStandardOutput().contains("listening"), 20000);
+        QByteArray standardOutput;
+        QByteArray standardError;
+        QTRY_VERIFY2_WITH_TIMEOUT((standardOutput += server.readAllStandardOutput()).contains("listening"),
+                                  (standardError += server.readAllStandardError()).constData(), 20000);
         server.terminate(); // SIGTERM: graceful shutdown, which logs too
         QVERIFY(server.waitForFinished(20000));
-        const QList<QByteArray> lines = server.readAllStandardError().split('\n');
+        standardError += server.readAllStandardError();
+        const QList<QByteArray> lines = standardError.split('\n');
         int objects = 0;
         for (const QByteArray &line : lines) {
             if (line.isEmpty())
