@@ -6,6 +6,7 @@
 #include "core/EventJournal.h"
 #include "core/ReplayStream.h"
 #include "core/SessionService.h"
+#include "logging/StructuredLog.h"
 #include "storage/Store.h"
 
 #include <QJsonArray>
@@ -424,6 +425,9 @@ void AdminService::fail(quint64 clientId, const QString &requestId, ErrorCode co
     error.code = code;
     error.message = message;
     error.requestId = requestId;
+    logging::logWithFields(
+        lcAdmin(), QtInfoMsg, u"admin request refused"_s,
+        {{u"requestId"_s, requestId}, {u"code"_s, protocol::errorCodeName(code)}, {u"reason"_s, message}});
     m_hub->send(clientId, protocol::browser::encodeError(error));
 }
 
@@ -471,6 +475,15 @@ void AdminService::handleMessage(quint64 clientId, const QByteArray &utf8)
     }
     m_hub->reportGoodFrame(clientId);
     const QString requestId = decoded.value().requestId;
+    // Operators' requests are few and each may change the fleet: one line each, searchable by
+    // request id (the same id the reply or error carries back to the console).
+    if (const BrowserClient *client = m_hub->client(clientId)) {
+        logging::logWithFields(lcAdmin(), QtInfoMsg, u"admin request"_s,
+                               {{u"requestId"_s, requestId},
+                                {u"type"_s, protocol::admin::requestTypeName(decoded.value().request)},
+                                {u"orgId"_s, client->context.orgId},
+                                {u"userId"_s, client->context.userId}});
+    }
     std::visit(
         [&](const auto &request) {
             using T = std::decay_t<decltype(request)>;

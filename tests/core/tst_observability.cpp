@@ -340,6 +340,33 @@ private Q_SLOTS:
         }
     }
 
+    // An operator's request and its refusal are found in the log by the request id the console
+    // saw, with who asked and what failed.
+    void adminRequestsLogTheirRequestId()
+    {
+        LogCapture logs;
+        TestServer server;
+        QVERIFY(server.start());
+        JsonSocket admin;
+        QVERIFY(admin.open(
+            server.wsUrl(u"/api/v1/ws/admin"_s, server.token(u"olga"_s, u"acme"_s, Role::Operator))));
+        QVERIFY(!admin.waitForType(u"snapshot"_s).isEmpty());
+        admin.send({{"type"_L1, u"org.broadcast"_s},
+                    {"requestId"_L1, u"req-42"_s},
+                    {"orgId"_L1, u"beta"_s},
+                    {"data"_L1, QJsonObject{{"note"_L1, u"hello"_s}}}});
+        const QJsonObject error = admin.waitForType(u"error"_s);
+        QCOMPARE(error.value("requestId"_L1).toString(), u"req-42"_s);
+        QTRY_VERIFY(!logs.find(u"admin request"_s, {{"requestId"_L1, u"req-42"_s},
+                                                    {"type"_L1, u"org.broadcast"_s},
+                                                    {"orgId"_L1, u"acme"_s},
+                                                    {"userId"_L1, u"olga"_s}})
+                         .isEmpty());
+        QTRY_VERIFY(!logs.find(u"admin request refused"_s,
+                               {{"requestId"_L1, u"req-42"_s}, {"code"_L1, u"forbidden"_s}})
+                         .isEmpty());
+    }
+
     // main installs the handler: with --log-format json every stderr line of the real binary is
     // one JSON object.
     void serverBinaryLogsJson()
