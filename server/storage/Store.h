@@ -16,8 +16,8 @@
 #include <QPromise>
 #include <QStringList>
 
-#include <chrono>
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <utility>
