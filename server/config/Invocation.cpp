@@ -193,9 +193,10 @@ QString applyAllowedOrigins(Settings &settings, const QString &value)
     return {};
 }
 
-QString applyExemptSubnets(Settings &settings, const QString &value)
+// Addresses or subnets ("none" for an empty list); a bare address becomes its /32 or /128.
+QString parseSubnetList(const QString &value, QStringList &subnets)
 {
-    QStringList subnets;
+    QStringList parsed;
     for (const QString &item : listItems(value)) {
         if (item == "none"_L1)
             continue;
@@ -204,10 +205,15 @@ QString applyExemptSubnets(Settings &settings, const QString &value)
         if (QHostAddress::parseSubnet(subnet).second < 0)
             return u"expected a comma-separated list of addresses or subnets (e.g. 10.0.0.0/8, ::1) or "
                    "none; \"%1\" is not one"_s.arg(item);
-        subnets.append(subnet);
+        parsed.append(subnet);
     }
-    settings.limits.exemptSubnets = subnets;
+    subnets = parsed;
     return {};
+}
+
+QString applyExemptSubnets(Settings &settings, const QString &value)
+{
+    return parseSubnetList(value, settings.limits.exemptSubnets);
 }
 
 QString applyMetricsEnabled(Settings &settings, const QString &value)
@@ -224,19 +230,7 @@ QString applyMetricsEnabled(Settings &settings, const QString &value)
 
 QString applyMetricsAllow(Settings &settings, const QString &value)
 {
-    QStringList subnets;
-    for (const QString &item : listItems(value)) {
-        if (item == "none"_L1)
-            continue;
-        const QString subnet =
-            item.contains(u'/') ? item : item + (item.contains(u':') ? "/128"_L1 : "/32"_L1);
-        if (QHostAddress::parseSubnet(subnet).second < 0)
-            return u"expected a comma-separated list of addresses or subnets (e.g. 10.0.0.0/8, ::1) or "
-                   "none; \"%1\" is not one"_s.arg(item);
-        subnets.append(subnet);
-    }
-    settings.metrics.allowedSubnets = subnets;
-    return {};
+    return parseSubnetList(value, settings.metrics.allowedSubnets);
 }
 
 bool isValidDatabaseUrl(QStringView text)
