@@ -5,7 +5,7 @@
 
 #include "EventLoop.h"
 #include "LatencyStats.h"
-#include "WsCodec.h"
+#include "shared/WsCodec.h"
 
 #include <netinet/in.h>
 

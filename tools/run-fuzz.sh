@@ -16,7 +16,7 @@ seconds=${1:-${SWITCHBOARD_FUZZ_SECONDS:-60}}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(agentframe browserframe adminrequest jwt httprequest events)
+    targets=(agentframe browserframe adminrequest jwt httprequest events wsframes)
 fi
 
 command -v clang++ >/dev/null || { echo "run-fuzz.sh: clang++ is needed (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }

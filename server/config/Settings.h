@@ -21,8 +21,7 @@ std::optional<LogLevel> logLevelFromName(QStringView name);
 
 struct Limits
 {
-    int listenBacklog = 4096;        // kernel accept queue (capped by net.core.somaxconn)
-    int maxPendingWebSockets = 4096; // handshakes QWebSocketServer may hold at once
+    int listenBacklog = 4096; // kernel accept queue (capped by net.core.somaxconn)
     double handshakeTimeoutSeconds = 10;
     int maxHeaderBytes = 16 * 1024;
     qint64 maxBodyBytes = 1024 * 1024;

@@ -399,8 +399,8 @@ void AdminService::afterSnapshotWritten(quint64 clientId, qsizetype snapshotByte
     const BrowserClient *client = m_hub->client(clientId);
     if (!client || !m_awaitingSnapshot.contains(clientId))
         return;
-    if (snapshotBytes > kSmallSnapshot && !client->unsentMessageEnds.empty()) {
-        // The Hub settles written bytes as the socket reports them; deltas stay held meanwhile.
+    if (snapshotBytes > kSmallSnapshot && client->socket && client->socket->messagesToWrite() > 0) {
+        // Until the kernel took the snapshot, deltas stay held.
         QTimer::singleShot(
             5, this, [this, clientId, snapshotBytes] { afterSnapshotWritten(clientId, snapshotBytes); });
         return;

@@ -73,12 +73,12 @@ AgentHub::~AgentHub()
     }
 }
 
-void AgentHub::acceptConnection(QWebSocket *socket, const protocol::AgentInfo &agent)
+void AgentHub::acceptConnection(WsConnection *socket, const protocol::AgentInfo &agent)
 {
     Q_ASSERT(socket);
     socket->setParent(this);
-    const QPointer<QWebSocket> guard(socket);
-    connect(socket, &QWebSocket::disconnected, this, [guard] {
+    const QPointer<WsConnection> guard(socket);
+    connect(socket, &WsConnection::disconnected, this, [guard] {
         if (guard)
             guard->deleteLater();
     });
@@ -89,14 +89,13 @@ void AgentHub::acceptConnection(QWebSocket *socket, const protocol::AgentInfo &a
 
     const QString agentId = agent.agentId;
     const quint64 serial = m_nextSerial++;
-    socket->setMaxAllowedIncomingFrameSize(quint64(m_config.maxFrameBytes));
-    socket->setMaxAllowedIncomingMessageSize(quint64(m_config.maxFrameBytes));
+    socket->setMaxMessageBytes(m_config.maxFrameBytes);
 
     const auto previous = m_connections.find(agentId);
     if (previous != m_connections.end()) {
         qCInfo(lcAgentHub) << "agent" << agentId << "connected again; replacing connection"
                            << previous->serial;
-        const QPointer<QWebSocket> old = previous->socket;
+        const QPointer<WsConnection> old = previous->socket;
         m_connections.erase(previous);
         // Its close arrives later and finds a newer serial: it never unregisters this connection.
         closeSocket(old, kCloseReplaced, u"replaced by a newer connection"_s);
@@ -120,18 +119,15 @@ void AgentHub::acceptConnection(QWebSocket *socket, const protocol::AgentInfo &a
     connection.messageRate = TokenBucket::perSecond(m_config.maxMessagesPerSecond);
     m_connections.insert(agentId, connection);
 
-    const auto seen = [this, serial, agentId] {
+    connect(socket, &WsConnection::pong, this, [this, serial, agentId] {
         if (AgentConnection *live = liveConnection(serial, agentId))
             live->lastSeenMs = m_clock.elapsed();
-    };
-    connect(socket, &QWebSocket::pong, this, seen);
-    connect(socket, &QWebSocket::textFrameReceived, this, seen);
-    connect(socket, &QWebSocket::binaryFrameReceived, this, seen);
-    connect(socket, &QWebSocket::textMessageReceived, this,
-            [this, serial, agentId](const QString &message) { onTextMessage(serial, agentId, message); });
-    connect(socket, &QWebSocket::binaryMessageReceived, this,
+    });
+    connect(socket, &WsConnection::textMessageReceived, this,
+            [this, serial, agentId](const QByteArray &utf8) { onTextMessage(serial, agentId, utf8); });
+    connect(socket, &WsConnection::binaryMessageReceived, this,
             [this, serial, agentId](const QByteArray &) { onBinaryMessage(serial, agentId); });
-    connect(socket, &QWebSocket::disconnected, this,
+    connect(socket, &WsConnection::disconnected, this,
             [this, serial, agentId] { onDisconnected(serial, agentId); });
 
     onFinished(m_store->markAgentConnected(agentId, m_config.replica, now), this,
@@ -152,14 +148,6 @@ void AgentHub::acceptConnection(QWebSocket *socket, const protocol::AgentInfo &a
                             {u"connection"_s, QString::number(serial)},
                             {u"peer"_s, socket->peerAddress().toString()}});
     Q_EMIT agentConnected(connection.info);
-
-    // A peer that vanished between the handshake and now has already emitted disconnected().
-    if (socket->state() != QAbstractSocket::ConnectedState) {
-        QTimer::singleShot(0, this, [this, serial, agentId, guard] {
-            if (!guard || guard->state() != QAbstractSocket::ConnectedState)
-                onDisconnected(serial, agentId);
-        });
-    }
 }
 
 AgentConnection *AgentHub::liveConnection(quint64 serial, const QString &agentId)
@@ -172,9 +160,8 @@ AgentConnection *AgentHub::liveConnection(quint64 serial, const QString &agentId
 
 bool AgentHub::sendBytes(const AgentConnection &connection, const QByteArray &utf8)
 {
-    if (!connection.socket || connection.socket->state() != QAbstractSocket::ConnectedState)
+    if (!connection.socket || !connection.socket->sendText(utf8))
         return false;
-    connection.socket->sendTextMessage(QString::fromUtf8(utf8));
     ++m_framesSent;
     if (m_metrics)
         m_metrics->messageSent(metrics::ServerMetrics::Endpoint::Agent, metrics::topLevelMessageType(utf8));
@@ -259,15 +246,15 @@ void AgentHub::setApprovalStatus(const QString &agentId, protocol::ApprovalStatu
     }
 }
 
-void AgentHub::onTextMessage(quint64 serial, const QString &agentId, const QString &message)
+void AgentHub::onTextMessage(quint64 serial, const QString &agentId, const QByteArray &utf8)
 {
     AgentConnection *connection = liveConnection(serial, agentId);
     if (!connection)
         return; // a replaced or dropped connection: whatever it still says is not heard
     if (!withinMessageRate(*connection))
         return;
+    connection->lastSeenMs = m_clock.elapsed();
     ++m_framesReceived;
-    const QByteArray utf8 = message.toUtf8();
     if (m_metrics)
         m_metrics->messageReceived(metrics::ServerMetrics::Endpoint::Agent,
                                    metrics::topLevelMessageType(utf8));
@@ -393,18 +380,18 @@ void AgentHub::flushHeartbeats()
     });
 }
 
-void AgentHub::closeSocket(const QPointer<QWebSocket> &socket, QWebSocketProtocol::CloseCode code,
+void AgentHub::closeSocket(const QPointer<WsConnection> &socket, QWebSocketProtocol::CloseCode code,
                            const QString &reason)
 {
     if (!socket)
         return;
-    if (socket->state() == QAbstractSocket::UnconnectedState) {
+    if (socket->state() == WsConnection::State::Closed) {
         socket->deleteLater();
         return;
     }
     // Nothing of what this socket still says may reach the hub; only its end is awaited.
     socket->disconnect(this);
-    connect(socket, &QWebSocket::disconnected, this, [socket] {
+    connect(socket, &WsConnection::disconnected, this, [socket] {
         if (socket)
             socket->deleteLater();
     });
@@ -417,8 +404,8 @@ void AgentHub::abortOverdueClosings(qint64 now)
     for (auto it = m_closing.begin(); it != m_closing.end();) {
         if (!it->socket) {
             it = m_closing.erase(it);
-        } else if (it->abortAtMs <= now || it->socket->state() == QAbstractSocket::UnconnectedState) {
-            const QPointer<QWebSocket> socket = it->socket;
+        } else if (it->abortAtMs <= now || it->socket->state() == WsConnection::State::Closed) {
+            const QPointer<WsConnection> socket = it->socket;
             it = m_closing.erase(it);
             socket->abort();
             if (socket)
@@ -517,7 +504,7 @@ void AgentHub::pingSweep()
     abortOverdueClosings(now);
     QStringList silent;
     for (const AgentConnection &connection : std::as_const(m_connections)) {
-        if (!connection.socket || connection.socket->state() != QAbstractSocket::ConnectedState)
+        if (!connection.socket || !connection.socket->isOpen())
             continue;
         if (now - connection.lastSeenMs > m_config.readTimeout.count()) {
             silent.append(connection.info.agentId);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "net/RateLimit.h"
+#include "net/WsConnection.h"
 #include "shared/AgentProtocol.h"
 #include "shared/Records.h"
 #include "storage/StorageTypes.h"
@@ -15,7 +16,7 @@
 #include <QObject>
 #include <QPointer>
 #include <QTimer>
-#include <QWebSocket>
+#include <QWebSocketProtocol>
 
 #include <chrono>
 
@@ -29,7 +30,7 @@ class Store;
 struct AgentConnection
 {
     quint64 serial = 0; // identity of this connection: a replaced one is never mistaken for its successor
-    QPointer<QWebSocket> socket;
+    QPointer<WsConnection> socket;
     protocol::AgentInfo info;   // live view: status, capacity, activeSessions, lastHeartbeat, replica
     qint64 lastHeartbeatMs = 0; // monotonic (AgentHub's clock), for the stale sweep
     qint64 lastSeenMs = 0;      // any frame or pong, for the read timeout
@@ -65,7 +66,7 @@ public:
     // Takes ownership of an upgraded socket of an authenticated, approved agent. A connection the
     // agent already had is closed with 4000 "replaced by a newer connection"; its later close
     // never unregisters the new one.
-    void acceptConnection(QWebSocket *socket, const protocol::AgentInfo &agent);
+    void acceptConnection(WsConnection *socket, const protocol::AgentInfo &agent);
 
     // The original's public API (Qt-style names).
     bool sendCommandToAgent(const QString &agentId, const protocol::agent::Command &command);
@@ -120,11 +121,11 @@ Q_SIGNALS:
 private:
     struct Closing
     {
-        QPointer<QWebSocket> socket;
+        QPointer<WsConnection> socket;
         qint64 abortAtMs = 0;
     };
 
-    void onTextMessage(quint64 serial, const QString &agentId, const QString &message);
+    void onTextMessage(quint64 serial, const QString &agentId, const QByteArray &utf8);
     void onBinaryMessage(quint64 serial, const QString &agentId);
     void onDisconnected(quint64 serial, const QString &agentId);
     void handleFrame(AgentConnection &connection, const protocol::agent::AgentFrame &frame);
@@ -137,7 +138,7 @@ private:
     AgentConnection *liveConnection(quint64 serial, const QString &agentId);
     bool sendBytes(const AgentConnection &connection, const QByteArray &utf8);
     // Closes a socket we no longer want; a peer that never completes the close is aborted later.
-    void closeSocket(const QPointer<QWebSocket> &socket, QWebSocketProtocol::CloseCode code,
+    void closeSocket(const QPointer<WsConnection> &socket, QWebSocketProtocol::CloseCode code,
                      const QString &reason);
     void abortOverdueClosings(qint64 now);
     // Takes the agents out of the registry, closes their sockets, writes one offline batch and

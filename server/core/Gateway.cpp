@@ -345,7 +345,7 @@ void Gateway::upgradeLogs(const HttpRequest &request, UpgradeDecision decision, 
         });
 }
 
-void Gateway::handleWebSocket(QWebSocket *socket, const HttpRequest &request, const QVariant &variant)
+void Gateway::handleWebSocket(WsConnection *socket, const HttpRequest &request, const QVariant &variant)
 {
     const UpgradeContext context = variant.value<UpgradeContext>();
     if (context.isAgent) {

@@ -62,7 +62,7 @@ public:
 
     void handleHttpRequest(const HttpRequest &request, HttpResponder responder) override;
     void handleUpgradeRequest(const HttpRequest &request, UpgradeDecision decision) override;
-    void handleWebSocket(QWebSocket *socket, const HttpRequest &request, const QVariant &context) override;
+    void handleWebSocket(WsConnection *socket, const HttpRequest &request, const QVariant &context) override;
 
 private:
     void upgradeAgent(const HttpRequest &request, UpgradeDecision decision);

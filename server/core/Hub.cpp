@@ -23,30 +23,6 @@ namespace {
 // 1000 that all is well, neither of which tells the browser why it was dropped.
 constexpr auto kCloseReadTimeout = static_cast<QWebSocketProtocol::CloseCode>(4002);
 
-// Header of one unmasked (server to client) frame carrying `payload` bytes, RFC 6455 5.2.
-qint64 frameHeaderBytes(qint64 payload)
-{
-    if (payload <= 125)
-        return 2;
-    if (payload <= 0xFFFF)
-        return 4;
-    return 10;
-}
-
-// What QWebSocket writes to its TCP socket for one message: the payload split into frames of at
-// most `frameSize` bytes (at least one frame, even when empty), each with its header.
-qint64 wireBytes(qint64 payload, qint64 frameSize)
-{
-    if (frameSize <= 0 || payload <= frameSize)
-        return payload + frameHeaderBytes(payload);
-    const qint64 fullFrames = payload / frameSize;
-    const qint64 rest = payload % frameSize;
-    qint64 total = payload + fullFrames * frameHeaderBytes(frameSize);
-    if (rest > 0)
-        total += frameHeaderBytes(rest);
-    return total;
-}
-
 QString kindName(ClientKind kind)
 {
     switch (kind) {
@@ -75,10 +51,8 @@ void removeSorted(QList<quint64> &ids, quint64 id)
 OutgoingMessage OutgoingMessage::fromUtf8(const QByteArray &utf8)
 {
     OutgoingMessage message;
-    message.m_text = QString::fromUtf8(utf8);
-    // QWebSocket re-encodes the text; invalid input would come out with replacement characters,
-    // so the size is the one of what will really be sent.
-    message.m_size = message.m_text.toUtf8().size();
+    message.m_frame = WsConnection::encodeTextFrame(utf8);
+    message.m_size = utf8.size();
     message.m_type = metrics::topLevelMessageType(utf8).toByteArray();
     return message;
 }
@@ -107,65 +81,55 @@ Hub::~Hub()
     }
 }
 
-quint64 Hub::addClient(QWebSocket *socket, ClientKind kind, const OrgContext &context)
+quint64 Hub::addClient(WsConnection *socket, ClientKind kind, const OrgContext &context)
 {
     Q_ASSERT(socket);
     const quint64 id = m_nextId++;
     socket->setParent(this);
-    socket->setMaxAllowedIncomingFrameSize(quint64(m_config.maxFrameBytes));
-    socket->setMaxAllowedIncomingMessageSize(quint64(m_config.maxFrameBytes));
+    socket->setMaxMessageBytes(m_config.maxFrameBytes);
 
     BrowserClient client;
     client.id = id;
     client.kind = kind;
     client.context = context;
     client.socket = socket;
-    client.socketState = socket->state();
     client.lastSeenMs = m_clock.elapsed();
     client.messageRate = TokenBucket::perSecond(m_config.maxMessagesPerSecond);
-    // Whatever is still buffered (the handshake answer) counts as written before our messages.
-    client.bytesQueued = socket->bytesToWrite();
     m_clients.insert(id, client);
     m_clientsByOrg[context.orgId].append(id);
     m_clientsByKind[std::size_t(kind)].append(id);
 
-    const auto seen = [this, id] {
+    connect(socket, &WsConnection::pong, this, [this, id] {
         const auto it = m_clients.find(id);
         if (it != m_clients.end())
             it->lastSeenMs = m_clock.elapsed();
-    };
-    connect(socket, &QWebSocket::stateChanged, this, [this, id](QAbstractSocket::SocketState state) {
-        const auto it = m_clients.find(id);
-        if (it != m_clients.end())
-            it->socketState = state;
     });
-    connect(socket, &QWebSocket::pong, this, seen);
-    connect(socket, &QWebSocket::textFrameReceived, this, seen);
-    connect(socket, &QWebSocket::binaryFrameReceived, this, seen);
-    connect(socket, &QWebSocket::textMessageReceived, this, [this, id](const QString &text) {
-        if (m_clients.contains(id) && withinMessageRate(id)) {
+    connect(socket, &WsConnection::textMessageReceived, this, [this, id](const QByteArray &utf8) {
+        const auto it = m_clients.find(id);
+        if (it == m_clients.end())
+            return;
+        it->lastSeenMs = m_clock.elapsed();
+        if (withinMessageRate(id)) {
             ++m_messagesReceived;
-            const QByteArray utf8 = text.toUtf8();
             if (m_metrics)
                 m_metrics->messageReceived(metrics::ServerMetrics::Endpoint::Browser,
                                            metrics::topLevelMessageType(utf8));
             Q_EMIT messageReceived(id, utf8);
         }
     });
-    connect(socket, &QWebSocket::binaryMessageReceived, this, [this, id](const QByteArray &) {
-        if (m_clients.contains(id) && withinMessageRate(id))
+    connect(socket, &WsConnection::binaryMessageReceived, this, [this, id](const QByteArray &) {
+        const auto it = m_clients.find(id);
+        if (it == m_clients.end())
+            return;
+        it->lastSeenMs = m_clock.elapsed();
+        if (withinMessageRate(id))
             reportBadFrame(id, {protocol::ErrorCode::BinaryFrame,
                                 u"binary frames are not accepted; send JSON text"_s,
                                 {},
                                 {}});
     });
-    connect(socket, &QWebSocket::bytesWritten, this, [this, id](qint64) {
-        const auto it = m_clients.find(id);
-        if (it != m_clients.end())
-            settleWritten(*it);
-    });
-    QPointer<QWebSocket> guard(socket);
-    connect(socket, &QWebSocket::disconnected, this, [this, id, guard] {
+    QPointer<WsConnection> guard(socket);
+    connect(socket, &WsConnection::disconnected, this, [this, id, guard] {
         if (m_clients.contains(id)) {
             qCDebug(lcHub) << "client" << id << "disconnected, close code"
                            << (guard ? guard->closeCode() : 0);
@@ -179,88 +143,33 @@ quint64 Hub::addClient(QWebSocket *socket, ClientKind kind, const OrgContext &co
     Q_EMIT clientAdded(id);
     Q_EMIT orgClientCountChanged(context.orgId, clientCount(context.orgId));
 
-    // A peer that vanished between the handshake and now has already emitted disconnected().
-    if (socket->state() != QAbstractSocket::ConnectedState) {
-        QTimer::singleShot(0, this, [this, id, guard] {
-            if (m_clients.contains(id) && (!guard || guard->state() != QAbstractSocket::ConnectedState)) {
-                removeClient(id);
-                if (guard)
-                    guard->deleteLater();
-            }
-        });
-    }
     return id;
-}
-
-void Hub::settleWritten(BrowserClient &client)
-{
-    if (!client.socket)
-        return;
-    // bytesToWrite() is exact and includes frames QWebSocket writes on its own (pongs), which
-    // we do not count in bytesQueued: while one is pending we believe a little less of our data
-    // written than really is, which errs on the safe side and corrects itself once it is out.
-    const qint64 pending = client.socket->bytesToWrite();
-    client.bytesWritten = std::max(client.bytesWritten, client.bytesQueued - pending);
-    while (!client.unsentMessageEnds.empty() && client.unsentMessageEnds.front() <= client.bytesWritten)
-        client.unsentMessageEnds.pop_front();
 }
 
 bool Hub::overLimits(const BrowserClient &client) const
 {
-    const qsizetype messages = qsizetype(client.unsentMessageEnds.size());
+    // Exact: the connection writes straight to the kernel and counts what the kernel refused.
+    const int messages = client.socket ? client.socket->messagesToWrite() : 0;
     if (messages > m_config.maxUnsentMessages)
         return true;
     // One message bigger than the byte limit is not the client's fault: only a backlog is.
-    return messages > 1 && client.socket && client.socket->bytesToWrite() > m_config.maxUnsentBytes;
-}
-
-Hub::Backlog Hub::checkBacklog(quint64 clientId)
-{
-    auto it = m_clients.find(clientId);
-    if (it == m_clients.end())
-        return Backlog::Gone;
-    settleWritten(*it);
-    if (!overLimits(*it))
-        return Backlog::Fine;
-    // Writes reach the kernel only when the event loop gets to the socket; a burst queued within
-    // one turn must not count against a client that reads fine, so hand the kernel what it takes
-    // now (flush never blocks) and judge again. A write error inside flush() can report the
-    // disconnection synchronously, so the client is looked up again.
-    const QPointer<QWebSocket> socket = it->socket;
-    if (socket)
-        socket->flush();
-    it = m_clients.find(clientId);
-    if (it == m_clients.end())
-        return Backlog::Gone;
-    settleWritten(*it);
-    return overLimits(*it) ? Backlog::TooSlow : Backlog::Fine;
+    return messages > 1 && client.socket->bytesToWrite() > m_config.maxUnsentBytes;
 }
 
 bool Hub::send(quint64 clientId, const OutgoingMessage &message)
 {
     const auto it = m_clients.find(clientId);
-    if (it == m_clients.end() || !it->socket || it->socketState != QAbstractSocket::ConnectedState)
+    if (it == m_clients.end() || !it->socket || !it->socket->sendFrame(message.frame()))
         return false;
-    it->bytesQueued += wireBytes(message.size(), qint64(it->socket->outgoingFrameSize()));
-    it->unsentMessageEnds.push_back(it->bytesQueued);
-    it->socket->sendTextMessage(message.text());
     ++m_messagesSent;
     if (m_metrics)
         m_metrics->messageSent(metrics::ServerMetrics::Endpoint::Browser, message.type());
-
-    switch (checkBacklog(clientId)) {
-    case Backlog::Fine:
+    if (!overLimits(*it))
         return true;
-    case Backlog::Gone:
-        return false;
-    case Backlog::TooSlow:
-        break;
-    }
-    if (const BrowserClient *slow = client(clientId)) {
-        qCWarning(lcHub) << "client" << clientId << "of org" << slow->context.orgId
-                         << "is too slow:" << slow->unsentMessageEnds.size() << "messages,"
-                         << (slow->socket ? slow->socket->bytesToWrite() : 0) << "bytes unsent; dropping it";
-    }
+
+    qCWarning(lcHub) << "client" << clientId << "of org" << it->context.orgId
+                     << "is too slow:" << it->socket->messagesToWrite() << "messages,"
+                     << it->socket->bytesToWrite() << "bytes unsent; dropping it";
     closeClient(clientId, QWebSocketProtocol::CloseCodePolicyViolated, u"slow client"_s);
     if (m_metrics)
         m_metrics->slowClientDropped();
@@ -443,8 +352,8 @@ void Hub::closeClient(quint64 clientId, QWebSocketProtocol::CloseCode code, cons
     const auto it = m_clients.constFind(clientId);
     if (it == m_clients.cend())
         return;
-    const QPointer<QWebSocket> socket = it->socket;
-    // Out of the indexes first: close() may report the disconnection synchronously.
+    const QPointer<WsConnection> socket = it->socket;
+    // Out of the indexes first.
     removeClient(clientId);
     if (!socket)
         return;
@@ -469,8 +378,8 @@ void Hub::pingSweep()
     for (auto it = m_closing.begin(); it != m_closing.end();) {
         if (!it->socket) {
             it = m_closing.erase(it);
-        } else if (it->abortAtMs <= now || it->socket->state() == QAbstractSocket::UnconnectedState) {
-            const QPointer<QWebSocket> socket = it->socket;
+        } else if (it->abortAtMs <= now || it->socket->state() == WsConnection::State::Closed) {
+            const QPointer<WsConnection> socket = it->socket;
             it = m_closing.erase(it);
             socket->abort();
             if (socket)
@@ -488,8 +397,6 @@ void Hub::pingSweep()
             silent.append(client.id);
             continue;
         }
-        // An empty ping is a bare two-byte frame; counting it keeps our offsets exact.
-        client.bytesQueued += frameHeaderBytes(0);
         client.socket->ping();
     }
     for (quint64 id : std::as_const(silent)) {

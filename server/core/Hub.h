@@ -5,6 +5,7 @@
 
 #include "net/OrgContext.h"
 #include "net/RateLimit.h"
+#include "net/WsConnection.h"
 #include "shared/Protocol.h"
 
 #include <QElapsedTimer>
@@ -12,11 +13,10 @@
 #include <QObject>
 #include <QPointer>
 #include <QTimer>
-#include <QWebSocket>
+#include <QWebSocketProtocol>
 
 #include <array>
 #include <chrono>
-#include <deque>
 #include <optional>
 
 namespace switchboard {
@@ -27,18 +27,20 @@ class ServerMetrics;
 
 enum class ClientKind { Sessions, Cluster, Admin, Logs };
 
-// A text frame converted once and shared by every recipient (QString is implicitly shared).
+// A text frame encoded once (header and payload) and shared by every recipient: QByteArray is
+// implicitly shared, so queuing it on a thousand connections copies no bytes.
 class OutgoingMessage
 {
 public:
+    // `utf8` must be valid UTF-8 (everything we send is JSON we encoded).
     static OutgoingMessage fromUtf8(const QByteArray &utf8);
-    const QString &text() const { return m_text; }
-    qint64 size() const { return m_size; } // UTF-8 bytes on the wire
+    const QByteArray &frame() const { return m_frame; }
+    qint64 size() const { return m_size; } // payload bytes
     // The top-level "type" of the JSON object (for metrics; empty when none).
     const QByteArray &type() const { return m_type; }
 
 private:
-    QString m_text;
+    QByteArray m_frame;
     qint64 m_size = 0;
     QByteArray m_type;
 };
@@ -48,18 +50,10 @@ struct BrowserClient
     quint64 id = 0;
     ClientKind kind = ClientKind::Sessions;
     OrgContext context; // from the verified token only
-    QPointer<QWebSocket> socket;
-    // Kept from QWebSocket::stateChanged: send() checks it for every message of every broadcast.
-    QAbstractSocket::SocketState socketState = QAbstractSocket::UnconnectedState;
+    QPointer<WsConnection> socket;
     qint64 lastSeenMs = 0;
     int consecutiveBadFrames = 0;
     TokenBucket messageRate; // messages from the client
-    // Slow-client accounting, in bytes of the socket's output stream counted from addClient():
-    // end offsets of messages not yet handed to the kernel, what we put into the stream (whole
-    // frames, headers included), and how much of it is known to have reached the kernel.
-    std::deque<qint64> unsentMessageEnds;
-    qint64 bytesQueued = 0;
-    qint64 bytesWritten = 0;
 };
 
 class Hub : public QObject
@@ -85,8 +79,8 @@ public:
     explicit Hub(const Config &config, QObject *parent = nullptr);
     ~Hub() override;
 
-    // Takes ownership of an upgraded socket; returns the client's id.
-    quint64 addClient(QWebSocket *socket, ClientKind kind, const OrgContext &context);
+    // Takes ownership of an upgraded connection; returns the client's id.
+    quint64 addClient(WsConnection *socket, ClientKind kind, const OrgContext &context);
 
     // Queues one message; a client over the slow limits is closed with 1008 and removed instead.
     // Slow = more than maxUnsentMessages messages not yet handed to the kernel, or more than
@@ -147,19 +141,14 @@ Q_SIGNALS:
 private:
     struct Closing
     {
-        QPointer<QWebSocket> socket;
+        QPointer<WsConnection> socket;
         qint64 abortAtMs = 0;
     };
 
     void removeClient(quint64 clientId);
     // Takes a token for one message; when there is none, answers rate_limited and closes 1008.
     bool withinMessageRate(quint64 clientId);
-    // Moves the client's written mark forward from the socket's buffer and forgets the messages
-    // that have reached the kernel.
-    void settleWritten(BrowserClient &client);
     bool overLimits(const BrowserClient &client) const;
-    enum class Backlog { Fine, TooSlow, Gone };
-    Backlog checkBacklog(quint64 clientId);
 
     Config m_config;
     QElapsedTimer m_clock;

@@ -40,7 +40,7 @@ int LogRelay::viewerCount(const QString &sessionId) const
     return it == m_streams.cend() ? 0 : int(it->viewers.size());
 }
 
-quint64 LogRelay::addViewer(QWebSocket *socket, const OrgContext &viewer,
+quint64 LogRelay::addViewer(WsConnection *socket, const OrgContext &viewer,
                             const protocol::SessionInfo &session, int tailLines)
 {
     const quint64 clientId = m_hub->addClient(socket, ClientKind::Logs, viewer);

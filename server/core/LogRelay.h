@@ -37,7 +37,7 @@ public:
     // stream (starting one with tailLines if none runs). When the session can't be streamed now
     // (ended, agent not connected here, too many viewers) the viewer gets log_end and is closed.
     // Returns the viewer's Hub client id.
-    quint64 addViewer(QWebSocket *socket, const OrgContext &viewer, const protocol::SessionInfo &session,
+    quint64 addViewer(WsConnection *socket, const OrgContext &viewer, const protocol::SessionInfo &session,
                       int tailLines);
 
     // A frame from a viewer: only `ping` is answered; anything else is a bad frame.

@@ -35,7 +35,7 @@ void ReplayStream::step()
         finish(false);
         return;
     }
-    if (qsizetype(client->unsentMessageEnds.size()) > kChunk) {
+    if (client->socket && client->socket->messagesToWrite() > kChunk) {
         m_wait.start(5); // the socket has not taken the last chunk yet
         return;
     }

@@ -53,7 +53,6 @@ HttpLimits httpLimitsFrom(const Limits &limits)
 {
     HttpLimits http;
     http.listenBacklog = limits.listenBacklog;
-    http.maxPendingWebSockets = limits.maxPendingWebSockets;
     http.handshakeTimeout = limits.handshakeTimeout();
     http.maxHeaderBytes = limits.maxHeaderBytes;
     http.maxBodyBytes = limits.maxBodyBytes;

@@ -2,16 +2,17 @@
 
 #include "net/HttpResponse.h"
 #include "net/NetLogging.h"
+#include "net/WsConnection.h"
 
 #include "logging/StructuredLog.h"
 
 #include <QSslSocket>
 #include <QTcpSocket>
-#include <QWebSocket>
 
 #include <algorithm>
 
 #ifdef Q_OS_UNIX
+#include <fcntl.h>
 #include <sys/socket.h>
 #endif
 
@@ -26,12 +27,14 @@ constexpr QByteArrayView kEndOfHead = "\r\n\r\n";
 
 constexpr std::chrono::milliseconds kAcceptRetryDelay = 100ms;
 
-// Extra time for QWebSocketServer to finish a handshake we handed over before the sweep gives up.
-constexpr std::chrono::milliseconds kUpgradeGrace = 1s;
-
-QString peerKeyOf(const QHostAddress &address, quint16 port)
+// RFC 6455 4.2.2: the answer that completes the opening handshake.
+QByteArray handshakeAnswer(const QByteArray &clientKey)
 {
-    return address.toString() + u'|' + QString::number(port);
+    const std::string accept =
+        ws::acceptKeyFor(std::string_view(clientKey.constData(), size_t(clientKey.size())));
+    return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           "Sec-WebSocket-Accept: "_ba +
+           QByteArray::fromStdString(accept) + "\r\n\r\n"_ba;
 }
 
 bool hasToken(const QList<QByteArray> &values, QByteArrayView token)
@@ -129,19 +132,15 @@ HttpFront::HttpFront(HttpHandler *handler, const HttpLimits &limits, QObject *pa
     , m_limits(limits)
     , m_addressLimiter(AddressLimiter::Limits{limits.maxConnectionsPerAddress,
                                               limits.handshakesPerAddressPerSecond, limits.exemptSubnets})
-    , m_webSockets(u"switchboard"_s, QWebSocketServer::NonSecureMode)
 {
     m_clock.start();
     m_server.makeSocket = [this](qintptr descriptor) { return makeSocket(descriptor); };
     m_server.setListenBacklogSize(m_limits.listenBacklog);
     m_server.setMaxPendingConnections(m_limits.listenBacklog);
-    m_webSockets.setMaxPendingConnections(m_limits.maxPendingWebSockets);
-    m_webSockets.setHandshakeTimeout(m_limits.handshakeTimeout);
     m_sweepTimer.setInterval(sweepIntervalFor(m_limits.handshakeTimeout));
     m_sweepTimer.setTimerType(Qt::CoarseTimer);
 
     connect(&m_server, &QTcpServer::newConnection, this, &HttpFront::acceptConnections);
-    connect(&m_webSockets, &QWebSocketServer::newConnection, this, &HttpFront::acceptWebSockets);
     connect(&m_sweepTimer, &QTimer::timeout, this, &HttpFront::sweep);
     // QTcpServer pauses accepting after a hard accept error (e.g. out of file descriptors) and
     // would never resume on its own; retry shortly instead of going deaf.
@@ -152,9 +151,6 @@ HttpFront::HttpFront(HttpHandler *handler, const HttpLimits &limits, QObject *pa
                 m_server.resumeAccepting();
         });
     });
-    connect(&m_webSockets, &QWebSocketServer::serverError, this, [this](QWebSocketProtocol::CloseCode code) {
-        qCDebug(lcHttp) << "WebSocket handshake failed:" << code << m_webSockets.errorString();
-    });
 }
 
 HttpFront::~HttpFront()
@@ -164,7 +160,6 @@ HttpFront::~HttpFront()
     for (auto it = m_connections.cbegin(); it != m_connections.cend(); ++it)
         QObject::disconnect(it.key(), nullptr, this, nullptr);
     m_connections.clear();
-    m_upgrading.clear();
 }
 
 void HttpFront::setTlsConfiguration(const QSslConfiguration &configuration)
@@ -225,6 +220,7 @@ void HttpFront::acceptConnections()
         auto *tls = qobject_cast<QSslSocket *>(socket);
         const QHostAddress peer = socket->peerAddress();
         const bool admitted = m_addressLimiter.openConnection(peer);
+        QObject *lifetime = nullptr;
         if (!admitted) {
             reportLimit(u"connections_per_ip"_s, peer,
                         u"has %1 open connections; refusing more"_s.arg(m_addressLimiter.connections(peer)));
@@ -234,9 +230,9 @@ void HttpFront::acceptConnections()
                 continue;
             }
         } else {
-            // A child of the socket dies with it. Watching the socket itself is not enough:
-            // QWebSocket disconnects every signal of its socket when it closes.
-            auto *lifetime = new QObject(socket);
+            // A child of the socket dies with it; after an upgrade it moves to the WebSocket
+            // connection, so the count follows the connection, not the HTTP socket.
+            lifetime = new QObject(socket);
             connect(lifetime, &QObject::destroyed, &m_connectionCounter,
                     [this, peer] { m_addressLimiter.closeConnection(peer); });
         }
@@ -245,7 +241,7 @@ void HttpFront::acceptConnections()
         socket->setReadBufferSize(m_limits.maxHeaderBytes);
         Connection connection;
         connection.deadline = QDeadlineTimer(m_limits.handshakeTimeout, Qt::CoarseTimer);
-        connection.peerKey = peerKeyOf(socket->peerAddress(), socket->peerPort());
+        connection.lifetime = lifetime;
         m_connections.insert(socket, connection);
 
         connect(socket, &QTcpSocket::readyRead, this, [this, socket] { onReadyRead(socket); });
@@ -297,7 +293,6 @@ void HttpFront::onReadyRead(QTcpSocket *socket)
         break;
     case Phase::AwaitingResponse:
     case Phase::AwaitingDecision:
-    case Phase::Upgrading:
         break; // left in the buffer (bounded by the read buffer size)
     }
 }
@@ -343,14 +338,16 @@ void HttpFront::readHead(QTcpSocket *socket)
     Connection &connection = m_connections[socket];
     if (request.isWebSocketUpgrade()) {
         if (const QString problem = webSocketHandshakeProblem(request); !problem.isEmpty()) {
-            // Checked here so that the client gets an answer; QWebSocketServer would just close.
+            // Checked before the handler sees it, so that every handler gets a valid upgrade.
             const bool badVersion = request.header("Sec-WebSocket-Version") != "13";
             fail(socket, badVersion ? 426 : 400, problem,
                  badVersion ? HttpHeaderList{{"Sec-WebSocket-Version", "13"}} : HttpHeaderList{});
             return;
         }
-        // The head stays in the socket's buffer: QWebSocketServer reads it on accept.
+        // The head stays in the socket's buffer (skipped on accept); frames must not come
+        // before our answer, and whatever does stays bounded by the read buffer size.
         connection.phase = Phase::AwaitingDecision;
+        connection.headBytes = headSize;
         connection.deadline = QDeadlineTimer(QDeadlineTimer::Forever);
         connection.request = request;
         qCDebug(lcHttp) << "upgrade request" << request.path << "from" << request.peerAddress;
@@ -422,16 +419,41 @@ void HttpFront::acceptUpgrade(QTcpSocket *socket, const QVariant &context)
 {
     if (!isInPhase(socket, Phase::AwaitingDecision))
         return;
-    Connection &connection = m_connections[socket];
-    connection.phase = Phase::Upgrading;
-    connection.context = context;
-    connection.deadline = QDeadlineTimer(m_limits.handshakeTimeout + kUpgradeGrace, Qt::CoarseTimer);
-    m_upgrading.insert(connection.peerKey, socket);
+    const auto it = m_connections.find(socket);
+    const HttpRequest request = std::move(it->request);
+    const QPointer<QObject> lifetime = it->lifetime;
+    const qint64 headBytes = it->headBytes;
+    m_connections.erase(it);
+    QObject::disconnect(socket, nullptr, this, nullptr);
+    socket->skip(headBytes);
 
-    // From here QWebSocketServer drives the socket; we only keep watching for its destruction.
-    disconnectSocketSignals(socket);
-    socket->setReadBufferSize(0); // QWebSocket inherits it; frames are bounded by the handler instead
-    m_webSockets.handleConnection(socket);
+    const QByteArray answer = handshakeAnswer(request.header("Sec-WebSocket-Key"));
+    WsConnection *connection = nullptr;
+    if (qobject_cast<QSslSocket *>(socket)) {
+        // Qt keeps doing the encryption; the connection reads and writes through the socket.
+        connection = WsConnection::fromSocket(socket, answer);
+    } else {
+        // Plain TCP: the connection takes the descriptor itself and the QTcpSocket (its buffers,
+        // engine and notifiers) goes away. A duplicate survives the socket's abort(), which
+        // unregisters and closes only the original.
+        const int descriptor = ::fcntl(int(socket->socketDescriptor()), F_DUPFD_CLOEXEC, 0);
+        if (descriptor < 0) {
+            qCWarning(lcHttp) << "cannot take over an upgraded connection:" << qt_error_string(errno);
+            socket->abort();
+            socket->deleteLater();
+            return;
+        }
+        const QByteArray received = socket->readAll();
+        const QHostAddress peerAddress = socket->peerAddress();
+        const quint16 peerPort = socket->peerPort();
+        socket->abort();
+        connection = WsConnection::fromDescriptor(descriptor, peerAddress, peerPort, received, answer);
+        socket->deleteLater();
+    }
+    if (lifetime)
+        lifetime->setParent(connection);
+    qCDebug(lcHttp) << "WebSocket" << request.path << "from" << request.peerAddress;
+    m_handler->handleWebSocket(connection, request, context);
 }
 
 void HttpFront::rejectUpgrade(QTcpSocket *socket, int status, const QByteArray &jsonBody,
@@ -443,36 +465,12 @@ void HttpFront::rejectUpgrade(QTcpSocket *socket, int status, const QByteArray &
     answerAndClose(socket, httpResponse(status, jsonBody, "application/json", extraHeaders));
 }
 
-void HttpFront::acceptWebSockets()
-{
-    while (QWebSocket *webSocket = m_webSockets.nextPendingConnection()) {
-        QTcpSocket *socket = m_upgrading.take(peerKeyOf(webSocket->peerAddress(), webSocket->peerPort()));
-        const auto it = socket ? m_connections.find(socket) : m_connections.end();
-        if (it == m_connections.end()) {
-            qCWarning(lcHttp) << "WebSocket without a pending upgrade from" << webSocket->peerAddress();
-            webSocket->abort();
-            webSocket->deleteLater();
-            continue;
-        }
-        const HttpRequest request = it->request;
-        const QVariant context = it->context;
-        m_connections.erase(it);
-        QObject::disconnect(socket, nullptr, this, nullptr);
-        // QWebSocket uses but does not own the QTcpSocket: tie their lifetimes so the socket
-        // cannot be deleted under a live QWebSocket (e.g. when the front, its parent, goes first).
-        socket->setParent(webSocket);
-        qCDebug(lcHttp) << "WebSocket" << request.path << "from" << request.peerAddress;
-        m_handler->handleWebSocket(webSocket, request, context);
-    }
-}
-
 void HttpFront::answerAndClose(QTcpSocket *socket, const QByteArray &response)
 {
     Connection &connection = m_connections[socket];
     connection.phase = Phase::Closing;
     connection.deadline = QDeadlineTimer(m_limits.handshakeTimeout, Qt::CoarseTimer);
     connection.request = HttpRequest();
-    connection.context.clear();
     socket->setReadBufferSize(0); // Closing drains everything, so no need to throttle any more
     socket->write(response);
     socket->flush();
@@ -578,7 +576,6 @@ void HttpFront::sweep()
             reportLimit(u"handshake_timeout"_s, socket->peerAddress(), u"did not send its request in time"_s);
             fail(socket, 408, u"request not received within the handshake timeout"_s);
             break;
-        case Phase::Upgrading:
         case Phase::Closing:
             forget(socket);
             socket->abort();
@@ -604,8 +601,6 @@ void HttpFront::onDestroyed(QTcpSocket *socket)
     const auto it = m_connections.find(socket);
     if (it == m_connections.end())
         return;
-    if (it->phase == Phase::Upgrading)
-        m_upgrading.remove(it->peerKey);
     m_connections.erase(it);
 }
 
@@ -614,8 +609,6 @@ void HttpFront::forget(QTcpSocket *socket)
     const auto it = m_connections.find(socket);
     if (it == m_connections.end())
         return;
-    if (it->phase == Phase::Upgrading)
-        m_upgrading.remove(it->peerKey);
     m_connections.erase(it);
     QObject::disconnect(socket, nullptr, this, nullptr);
 }

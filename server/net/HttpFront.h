@@ -1,16 +1,13 @@
 // The server's front door: accepts TCP connections, reads one HTTP/1.1 request head per
 // connection, and either hands a complete request to the owner (which answers now or later) or,
-// for a WebSocket upgrade the owner accepts, passes the untouched connection to
-// QWebSocketServer::handleConnection() and gives the owner the resulting QWebSocket.
-//
-// Why the head is peeked, not read: QWebSocketServer parses the handshake from the socket itself.
-// handleConnection() (Qt 6.4) connects to readyRead and, when bytes are already buffered,
-// re-emits readyRead so the buffered head is processed at once; tst_httpfront verifies this.
+// for a WebSocket upgrade the owner accepts, answers 101 itself and gives the owner a
+// WsConnection (our own RFC 6455 connection; see WsConnection.h for why not QWebSocket). On plain
+// TCP the WsConnection takes over the socket descriptor and the QTcpSocket is deleted.
 //
 // TLS (setTlsConfiguration()): every accepted socket is a QSslSocket in server mode; the head is
-// read from it once it is encrypted, and QWebSocketServer (in non-secure mode) upgrades it like a
-// plain one, since it only uses it as a QTcpSocket. Qt 6.4 has no QSslServer, so the front makes
-// the sockets itself (FrontServer::incomingConnection).
+// read from it once it is encrypted, and after the upgrade the WsConnection reads and writes
+// through it. Qt 6.4 has no QSslServer, so the front makes the sockets itself
+// (FrontServer::incomingConnection).
 //
 // Per-address limits: open connections (checked at accept: 429 on plain HTTP, a plain close on
 // TLS, where answering would first cost a TLS handshake) and request heads per second (429 with
@@ -18,10 +15,8 @@
 //
 // Slow or idle clients: one sweep timer walks all pending connections (no timer per socket) and
 // answers 408 to those that have not sent their head and body within the handshake timeout.
-// The same sweep bounds the WebSocket handshake after accept(): QWebSocketServer starts its own
-// handshake timer only for connections it accepted itself, not for handleConnection(). While the
-// owner decides (request or upgrade), no timeout applies: the owner answers, or the client goes
-// away.
+// While the owner decides (request or upgrade), no timeout applies: the owner answers, or the
+// client goes away. Accepting an upgrade completes the handshake at once (no further phase).
 #pragma once
 
 #include "net/HttpRequest.h"
@@ -36,23 +31,21 @@
 #include <QTcpServer>
 #include <QTimer>
 #include <QVariant>
-#include <QWebSocketServer>
 
 #include <chrono>
 #include <functional>
 #include <optional>
 
 class QTcpSocket;
-class QWebSocket;
 
 namespace switchboard {
 
 class HttpFront;
+class WsConnection;
 
 struct HttpLimits
 {
-    int listenBacklog = 4096;        // kernel accept queue; also QTcpServer's pending-connection cap
-    int maxPendingWebSockets = 4096; // QWebSocketServer::setMaxPendingConnections
+    int listenBacklog = 4096; // kernel accept queue; also QTcpServer's pending-connection cap
     std::chrono::milliseconds handshakeTimeout{10000};
     int maxHeaderBytes = 16 * 1024;    // larger heads get 431
     qint64 maxBodyBytes = 1024 * 1024; // larger bodies get 413
@@ -111,9 +104,10 @@ public:
     virtual void handleHttpRequest(const HttpRequest &request, HttpResponder responder) = 0;
     // A WebSocket upgrade request (no body). Decide now or later.
     virtual void handleUpgradeRequest(const HttpRequest &request, UpgradeDecision decision) = 0;
-    // After a successful handshake. The handler takes ownership of the socket (setParent or
-    // delete); until then it is a child of the front's QWebSocketServer.
-    virtual void handleWebSocket(QWebSocket *socket, const HttpRequest &request, const QVariant &context) = 0;
+    // After a successful handshake (the 101 is queued on the connection). The handler takes
+    // ownership of the connection (setParent or deleteLater); it has no parent until then.
+    virtual void handleWebSocket(WsConnection *connection, const HttpRequest &request,
+                                 const QVariant &context) = 0;
 };
 
 namespace detail {
@@ -147,8 +141,7 @@ public:
     QString errorString() const;
     // Stops accepting connections; connections already accepted are served to completion.
     void stopListening();
-    // Connections the front still holds: reading, waiting for the handler, in the WebSocket
-    // handshake, or closing.
+    // Connections the front still holds: reading, waiting for the handler, or closing.
     int pendingCount() const;
     // Hits of each limit so far ("connections_per_ip", "handshakes_per_ip").
     QHash<QString, quint64> limitHits() const { return m_limitLog.allHits(); }
@@ -157,14 +150,14 @@ private:
     friend class HttpResponder;
     friend class UpgradeDecision;
 
-    enum class Phase { ReadingHead, ReadingBody, AwaitingResponse, AwaitingDecision, Upgrading, Closing };
+    enum class Phase { ReadingHead, ReadingBody, AwaitingResponse, AwaitingDecision, Closing };
     struct Connection
     {
         Phase phase = Phase::ReadingHead;
         QDeadlineTimer deadline;
         HttpRequest request;
-        QVariant context;
-        QString peerKey; // address|port, to find this connection again from its QWebSocket
+        qint64 headBytes = 0;       // of an upgrade request, still in the socket's buffer
+        QPointer<QObject> lifetime; // counts the connection for its address while it lives
         bool writeShutDown = false;
     };
 
@@ -178,7 +171,6 @@ private:
     void readBody(QTcpSocket *socket);
     void dispatchRequest(QTcpSocket *socket);
     void sweep();
-    void acceptWebSockets();
 
     void respond(QTcpSocket *socket, int status, const QByteArray &body, const QByteArray &contentType,
                  const HttpHeaderList &extraHeaders);
@@ -206,10 +198,8 @@ private:
     // before m_server so that it outlives the sockets m_server owns.
     QObject m_connectionCounter;
     detail::FrontServer m_server;
-    QWebSocketServer m_webSockets;
     QTimer m_sweepTimer;
     QHash<QTcpSocket *, Connection> m_connections;
-    QHash<QString, QTcpSocket *> m_upgrading; // peerKey -> socket in the WebSocket handshake
 };
 
 } // namespace switchboard

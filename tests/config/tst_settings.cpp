@@ -51,8 +51,6 @@ QString fieldText(const Settings &s, const QString &field)
         return s.redisUrl;
     if (field == "listen-backlog"_L1)
         return QString::number(s.limits.listenBacklog);
-    if (field == "max-pending-websockets"_L1)
-        return QString::number(s.limits.maxPendingWebSockets);
     if (field == "handshake-timeout"_L1)
         return QString::number(s.limits.handshakeTimeoutSeconds);
     if (field == "max-header-bytes"_L1)
@@ -282,7 +280,6 @@ void tst_Settings::defaults()
     QVERIFY(s.replicaName.endsWith(":8080"_L1));
     QVERIFY(s.redisUrl.isEmpty());
     QCOMPARE(s.limits.listenBacklog, 4096);
-    QCOMPARE(s.limits.maxPendingWebSockets, 4096);
     QCOMPARE(s.limits.handshakeTimeoutSeconds, 10.0);
     QCOMPARE(s.limits.maxHeaderBytes, 16384);
     QCOMPARE(s.limits.maxBodyBytes, 1024 * 1024);
@@ -358,8 +355,6 @@ void tst_Settings::eachOption_data()
     QTest::newRow("redis empty") << QStringList{u"--redis"_s, QString()} << u"redis"_s << QString();
     QTest::newRow("backlog") << QStringList{u"--listen-backlog"_s, u"128"_s} << u"listen-backlog"_s
                              << u"128"_s;
-    QTest::newRow("pending ws") << QStringList{u"--max-pending-websockets"_s, u"64"_s}
-                                << u"max-pending-websockets"_s << u"64"_s;
     QTest::newRow("handshake") << QStringList{u"--handshake-timeout"_s, u"2.5"_s} << u"handshake-timeout"_s
                                << u"2.5"_s;
     QTest::newRow("header bytes") << QStringList{u"--max-header-bytes"_s, u"8192"_s} << u"max-header-bytes"_s
@@ -436,7 +431,6 @@ void tst_Settings::everySourceSetsEverySetting_data()
         {u"replica-name"_s, u"r1"_s, u"r1"_s},
         {u"redis"_s, u"redis://h"_s, u"redis://h"_s},
         {u"listen-backlog"_s, u"11"_s, u"11"_s},
-        {u"max-pending-websockets"_s, u"12"_s, u"12"_s},
         {u"handshake-timeout"_s, u"13"_s, u"13"_s},
         {u"max-header-bytes"_s, u"2000"_s, u"2000"_s},
         {u"max-body-bytes"_s, u"15"_s, u"15"_s},

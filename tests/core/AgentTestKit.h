@@ -4,6 +4,7 @@
 // pings (QWebSocket always does).
 #pragma once
 
+#include "WsTestListener.h"
 #include "core/AgentHub.h"
 #include "shared/AgentProtocol.h"
 #include "storage/Store.h"
@@ -17,7 +18,6 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QWebSocket>
-#include <QWebSocketServer>
 #include <QtEndian>
 
 #include <memory>
@@ -161,25 +161,20 @@ public:
     explicit AgentHarness(AgentHub *hub)
         : m_hub(hub)
     {
-        m_listening = m_server.listen(QHostAddress::LocalHost, 0);
+        m_listening = m_server.listen();
     }
     bool listening() const { return m_listening; }
     QUrl url() const { return QUrl(u"ws://127.0.0.1:%1/api/v1/agents/connect"_s.arg(m_server.serverPort())); }
     quint16 port() const { return m_server.serverPort(); }
 
-    QWebSocket *nextSocket(int timeoutMs = 5000)
-    {
-        if (!QTest::qWaitFor([this] { return m_server.hasPendingConnections(); }, timeoutMs))
-            return nullptr;
-        return m_server.nextPendingConnection();
-    }
+    WsConnection *nextSocket(int timeoutMs = 5000) { return m_server.nextPendingConnection(timeoutMs); }
 
     // Opens a client, hands its server side to the hub as `agent`; nullptr on failure.
     std::unique_ptr<AgentClient> connect(const protocol::AgentInfo &agent)
     {
         auto client = std::make_unique<AgentClient>();
         client->socket.open(url());
-        QWebSocket *serverSide = nextSocket();
+        WsConnection *serverSide = nextSocket();
         if (!serverSide)
             return nullptr;
         m_hub->acceptConnection(serverSide, agent);
@@ -190,7 +185,7 @@ public:
 
 private:
     AgentHub *m_hub;
-    QWebSocketServer m_server{u"switchboard-agent-test"_s, QWebSocketServer::NonSecureMode};
+    test::WsTestListener m_server;
     bool m_listening = false;
 };
 

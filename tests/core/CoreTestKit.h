@@ -4,6 +4,7 @@
 // WebSocket client for behaviour QWebSocket cannot show (never reading, never answering pings).
 #pragma once
 
+#include "WsTestListener.h"
 #include "core/Hub.h"
 #include "net/OrgContext.h"
 
@@ -15,7 +16,6 @@
 #include <QTest>
 #include <QUrlQuery>
 #include <QWebSocket>
-#include <QWebSocketServer>
 #include <QtEndian>
 
 #include <arpa/inet.h>
@@ -102,7 +102,7 @@ public:
     explicit HubHarness(Hub *hub)
         : m_hub(hub)
     {
-        m_ok = m_server.listen(QHostAddress::LocalHost, 0);
+        m_ok = m_server.listen();
     }
     bool listening() const { return m_ok; }
     quint16 port() const { return m_server.serverPort(); }
@@ -112,11 +112,9 @@ public:
     }
 
     // The next pending server-side socket (waits for it).
-    QWebSocket *nextSocket(int timeoutMs = 5000)
+    WsConnection *nextSocket(int timeoutMs = 5000, QUrlQuery *query = nullptr)
     {
-        if (!QTest::qWaitFor([this] { return m_server.hasPendingConnections(); }, timeoutMs))
-            return nullptr;
-        return m_server.nextPendingConnection();
+        return m_server.nextPendingConnection(timeoutMs, query);
     }
 
     // Opens a client, adds its server side to the Hub with `context`; nullptr on failure.
@@ -126,11 +124,9 @@ public:
     {
         auto client = std::make_unique<TestClient>();
         client->socket.open(url(pathAndQuery));
-        QWebSocket *serverSide = nextSocket();
+        WsConnection *serverSide = nextSocket(5000, query);
         if (!serverSide)
             return nullptr;
-        if (query)
-            *query = QUrlQuery(serverSide->requestUrl());
         *clientId = m_hub->addClient(serverSide, kind, context);
         if (!QTest::qWaitFor([&client] { return client->socket.state() == QAbstractSocket::ConnectedState; },
                              5000))
@@ -140,7 +136,7 @@ public:
 
 private:
     Hub *m_hub;
-    QWebSocketServer m_server{QStringLiteral("switchboard-test"), QWebSocketServer::NonSecureMode};
+    test::WsTestListener m_server;
     bool m_ok = false;
 };
 

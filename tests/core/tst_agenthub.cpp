@@ -493,7 +493,7 @@ void TestAgentHub::silentPeerIsClosedAfterReadTimeout()
 
     SilentClient silent;
     QVERIFY(silent.open(m_harness->port()));
-    QWebSocket *serverSide = m_harness->nextSocket();
+    WsConnection *serverSide = m_harness->nextSocket();
     QVERIFY(serverSide);
     m_hub->acceptConnection(serverSide, m_db->createAgent(u"silent"_s, u"acme"_s));
     QTRY_VERIFY(silent.handshakeDone());
@@ -578,7 +578,7 @@ void TestAgentHub::shutdownClosesAllAndMarksOffline()
     // A connection arriving after shutdown is turned away.
     auto late = std::make_unique<AgentClient>();
     late->socket.open(m_harness->url());
-    QWebSocket *serverSide = m_harness->nextSocket();
+    WsConnection *serverSide = m_harness->nextSocket();
     QVERIFY(serverSide);
     m_hub->acceptConnection(serverSide, m_db->createAgent(u"late"_s, u"acme"_s));
     QTRY_VERIFY(late->disconnected);

@@ -5,7 +5,7 @@
 #include "TestClients.h"
 #include "TestServer.h"
 
-#include "WsCodec.h"
+#include "shared/WsCodec.h"
 
 #include "storage/Store.h"
 
@@ -21,7 +21,7 @@
 using namespace Qt::StringLiterals;
 using namespace switchboard;
 using namespace switchboard::test;
-namespace ws = switchboard::bench::ws;
+namespace ws = switchboard::ws;
 
 namespace {
 
@@ -287,11 +287,12 @@ void tst_Hostile::framing_data()
         c.frame(ws::Opcode::Text, "{\"type\":", false);
         c.frame(ws::Opcode::Text, "\"ping\"}", true);
     }) << Expect::Close << 1002;
-    // RFC 6455 5.1 wants a close here, but Qt's frame parser (6.4) accepts unmasked client frames
-    // and Switchboard never sees the mask bit. Masking only protects intermediaries from what
-    // browsers send, so the server answers as usual; this row pins that down (SECURITY.md).
-    QTest::newRow("unmasked client frame (accepted by Qt)") << Attack([](RawClient &c) {
+    // RFC 6455 5.1: a server must close the connection on an unmasked client frame.
+    QTest::newRow("unmasked client frame") << Attack([](RawClient &c) {
         c.frame(ws::Opcode::Text, "{\"type\":\"ping\",\"requestId\":\"ok\"}", true, false);
+    }) << Expect::Close << 1002;
+    QTest::newRow("masked ping message answered") << Attack([](RawClient &c) {
+        c.frame(ws::Opcode::Text, "{\"type\":\"ping\",\"requestId\":\"ok\"}", true);
     }) << Expect::Answered << 0;
     QTest::newRow("control frame over 125 bytes")
         << Attack([](RawClient &c) { c.frame(ws::Opcode::Ping, repeated('p', 200)); }) << Expect::Close

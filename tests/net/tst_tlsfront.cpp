@@ -7,6 +7,7 @@
 
 #include "TestCertificates.h"
 
+#include "net/WsConnection.h"
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QPointer>
@@ -14,6 +15,7 @@
 #include <QSslSocket>
 #include <QTcpSocket>
 #include <QTest>
+
 #include <QWebSocket>
 
 using namespace Qt::StringLiterals;
@@ -39,11 +41,11 @@ public:
         upgradeRequests.append(request);
         decision.accept();
     }
-    void handleWebSocket(QWebSocket *socket, const HttpRequest &, const QVariant &) override
+    void handleWebSocket(WsConnection *socket, const HttpRequest &, const QVariant &) override
     {
         socket->setParent(this);
-        connect(socket, &QWebSocket::textMessageReceived, socket,
-                [socket](const QString &message) { socket->sendTextMessage(u"echo:"_s + message); });
+        connect(socket, &WsConnection::textMessageReceived, socket,
+                [socket](const QByteArray &message) { socket->sendText(QByteArray("echo:" + message)); });
     }
 };
 

@@ -1,4 +1,4 @@
-#include "WsCodec.h"
+#include "shared/WsCodec.h"
 
 #include <QByteArray>
 #include <QCryptographicHash>
@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
-namespace switchboard::bench::ws {
+namespace switchboard::ws {
 
 namespace {
 
@@ -205,13 +205,79 @@ void Decoder::feed(const char *data, std::size_t size)
     m_buffer.append(data, size);
 }
 
-Decoder::Event Decoder::fail(std::string message)
+Decoder::Event Decoder::fail(std::string message, std::uint16_t closeCode)
 {
     m_failed = true;
     Event event;
     event.kind = Event::Kind::Error;
     event.error = std::move(message);
+    event.closeCode = closeCode;
     return event;
+}
+
+void Decoder::releaseIdleMemory()
+{
+    constexpr std::size_t kKeep = 1024; // small buffers stay: most messages are heartbeats
+    if (m_pos == m_buffer.size() && m_buffer.capacity() > kKeep) {
+        std::string().swap(m_buffer);
+        m_pos = 0;
+    }
+    if (!m_inMessage && m_message.capacity() > kKeep)
+        std::string().swap(m_message);
+}
+
+bool isValidUtf8(std::string_view text)
+{
+    const auto *bytes = reinterpret_cast<const unsigned char *>(text.data());
+    const std::size_t size = text.size();
+    std::size_t i = 0;
+    while (i < size) {
+        // ASCII runs, eight bytes at a time: JSON is nearly all ASCII.
+        while (i + 8 <= size) {
+            std::uint64_t chunk;
+            std::memcpy(&chunk, bytes + i, 8);
+            if ((chunk & 0x8080808080808080ULL) != 0)
+                break;
+            i += 8;
+        }
+        if (i >= size)
+            break;
+        const unsigned char lead = bytes[i];
+        if (lead < 0x80) {
+            ++i;
+            continue;
+        }
+        std::size_t length = 0;
+        unsigned char low = 0x80;
+        unsigned char high = 0xBF;
+        if (lead >= 0xC2 && lead <= 0xDF) {
+            length = 2;
+        } else if (lead >= 0xE0 && lead <= 0xEF) {
+            length = 3;
+            if (lead == 0xE0)
+                low = 0xA0; // overlong
+            else if (lead == 0xED)
+                high = 0x9F; // surrogates
+        } else if (lead >= 0xF0 && lead <= 0xF4) {
+            length = 4;
+            if (lead == 0xF0)
+                low = 0x90; // overlong
+            else if (lead == 0xF4)
+                high = 0x8F; // above U+10FFFF
+        } else {
+            return false;
+        }
+        if (i + length > size)
+            return false;
+        if (bytes[i + 1] < low || bytes[i + 1] > high)
+            return false;
+        for (std::size_t k = 2; k < length; ++k) {
+            if (bytes[i + k] < 0x80 || bytes[i + k] > 0xBF)
+                return false;
+        }
+        i += length;
+    }
+    return true;
 }
 
 Decoder::Event Decoder::next()
@@ -270,7 +336,7 @@ Decoder::Event Decoder::next()
         if ((opcode == Opcode::Text || opcode == Opcode::Binary) && m_inMessage)
             return fail("new data frame while a fragmented message is in progress");
         if (length > m_maxMessageBytes || m_message.size() + length > m_maxMessageBytes)
-            return fail("message longer than " + std::to_string(m_maxMessageBytes) + " bytes");
+            return fail("message longer than " + std::to_string(m_maxMessageBytes) + " bytes", 1009);
         if (available < headerSize + length)
             return {};
 
@@ -397,4 +463,4 @@ HttpResponse parseHttpResponse(std::string_view received)
     return response;
 }
 
-} // namespace switchboard::bench::ws
+} // namespace switchboard::ws

@@ -1,10 +1,10 @@
 // The load tool's own WebSocket framing: what it sends must be valid RFC 6455 client frames, and
 // what it reads must be decoded exactly (lengths, fragments, control frames, closes, handshake).
-#include "WsCodec.h"
+#include "shared/WsCodec.h"
 
 #include <QTest>
 
-using namespace switchboard::bench::ws;
+using namespace switchboard::ws;
 
 namespace {
 

@@ -1,5 +1,7 @@
-// Client-side WebSocket (RFC 6455) framing and HTTP upgrade, without Qt's per-connection objects:
-// the load tool keeps one small Decoder per connection and writes frames into plain strings.
+// WebSocket (RFC 6455) framing and the HTTP upgrade, without Qt's per-connection objects. Both
+// ends use it: the server's own connection class (server/net/WsConnection) decodes masked client
+// frames and writes unmasked ones, the load tool (bench/) does the opposite, and the fuzz target
+// feeds it hostile bytes. One small Decoder per connection; frames are written into plain strings.
 #pragma once
 
 #include <cstdint>
@@ -7,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace switchboard::bench::ws {
+namespace switchboard::ws {
 
 enum class Opcode : std::uint8_t {
     Continuation = 0x0,
@@ -50,18 +52,23 @@ public:
     {
         enum class Kind { NeedMore, Message, Control, Error };
         Kind kind = Kind::NeedMore;
-        Opcode opcode = Opcode::Text; // Text/Binary for Message, Close/Ping/Pong for Control
-        std::string_view payload;     // valid until the next call to feed() or next()
-        std::string error;            // for Error: what was wrong (the connection must be closed)
+        Opcode opcode = Opcode::Text;   // Text/Binary for Message, Close/Ping/Pong for Control
+        std::string_view payload;       // valid until the next call to feed() or next()
+        std::string error;              // for Error: what was wrong (the connection must be closed)
+        std::uint16_t closeCode = 1002; // for Error: 1002 protocol error, 1009 message too big
     };
 
     explicit Decoder(Peer from, std::size_t maxMessageBytes = 16 * 1024 * 1024);
+    void setMaxMessageBytes(std::size_t bytes) { m_maxMessageBytes = bytes; }
     void feed(const char *data, std::size_t size);
     Event next();
     std::size_t bufferedBytes() const { return m_buffer.size() - m_pos; }
+    // Gives back the buffers' memory when nothing is pending; a server holding many idle
+    // connections calls it after each read so that one big message does not stay allocated.
+    void releaseIdleMemory();
 
 private:
-    Event fail(std::string message);
+    Event fail(std::string message, std::uint16_t closeCode = 1002);
 
     Peer m_from;
     std::size_t m_maxMessageBytes;
@@ -72,6 +79,10 @@ private:
     bool m_inMessage = false;
     bool m_failed = false;
 };
+
+// RFC 3629 UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF): a text message
+// that is not must be closed with 1007 (RFC 6455 8.1).
+bool isValidUtf8(std::string_view text);
 
 // ---- HTTP upgrade ----
 std::string makeClientKey(std::uint64_t random); // base64 of 16 bytes
@@ -102,4 +113,4 @@ struct HttpResponse
 };
 HttpResponse parseHttpResponse(std::string_view received);
 
-} // namespace switchboard::bench::ws
+} // namespace switchboard::ws

@@ -1,0 +1,572 @@
+#include "net/WsConnection.h"
+
+#include <QPointer>
+#include <QSocketNotifier>
+#include <QTcpSocket>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <limits>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace switchboard {
+
+namespace detail {
+
+// Where the bytes go: a socket descriptor of our own, or a QTcpSocket (TLS). Reports readiness
+// back to its connection.
+class WsTransport
+{
+public:
+    explicit WsTransport(WsConnection *owner)
+        : m_owner(owner)
+    {}
+    virtual ~WsTransport() = default;
+    WsTransport(const WsTransport &) = delete;
+    WsTransport &operator=(const WsTransport &) = delete;
+
+    // > 0: bytes read; 0: nothing available now; -1: the peer closed or the connection failed.
+    virtual qint64 read(char *data, qint64 maxSize) = 0;
+    // Bytes taken (0: would block); -1: the connection failed.
+    virtual qint64 write(const char *data, qint64 size) = 0;
+    // Whether onWritable() is wanted (only while bytes wait).
+    virtual void setWriteInterest(bool wanted) = 0;
+    // Most bytes one read activation takes before giving others their turn; the transport must
+    // report readiness again for what is left (level-triggered).
+    virtual qint64 readBudget() const = 0;
+    // Ends the connection: `graceful` sends what the transport holds and a FIN, otherwise drop.
+    virtual void close(bool graceful) = 0;
+
+protected:
+    void readable() { m_owner->onReadable(); }
+    void writable() { m_owner->onWritable(); }
+    void closed() { m_owner->onTransportClosed(); }
+
+    WsConnection *m_owner;
+};
+
+namespace {
+
+class DescriptorTransport final : public WsTransport
+{
+public:
+    DescriptorTransport(WsConnection *owner, int descriptor)
+        : WsTransport(owner)
+        , m_descriptor(descriptor)
+        , m_readNotifier(descriptor, QSocketNotifier::Read)
+    {
+        const int flags = ::fcntl(descriptor, F_GETFL);
+        if (flags >= 0 && (flags & O_NONBLOCK) == 0)
+            ::fcntl(descriptor, F_SETFL, flags | O_NONBLOCK);
+        QObject::connect(&m_readNotifier, &QSocketNotifier::activated, owner, [this] { readable(); });
+    }
+
+    ~DescriptorTransport() override { close(false); }
+
+    qint64 read(char *data, qint64 maxSize) override
+    {
+        if (m_descriptor < 0)
+            return -1;
+        for (;;) {
+            const ssize_t n = ::recv(m_descriptor, data, size_t(maxSize), 0);
+            if (n > 0)
+                return qint64(n);
+            if (n == 0)
+                return -1;
+            if (errno == EINTR)
+                continue;
+            return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
+        }
+    }
+
+    qint64 write(const char *data, qint64 size) override
+    {
+        if (m_descriptor < 0)
+            return -1;
+        for (;;) {
+            const ssize_t n = ::send(m_descriptor, data, size_t(size), MSG_NOSIGNAL);
+            if (n >= 0)
+                return qint64(n);
+            if (errno == EINTR)
+                continue;
+            return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
+        }
+    }
+
+    void setWriteInterest(bool wanted) override
+    {
+        if (m_descriptor < 0)
+            return;
+        // Made on first need: most connections never meet a full kernel buffer.
+        if (!m_writeNotifier) {
+            if (!wanted)
+                return;
+            m_writeNotifier = std::make_unique<QSocketNotifier>(m_descriptor, QSocketNotifier::Write);
+            QObject::connect(m_writeNotifier.get(), &QSocketNotifier::activated, m_owner,
+                             [this] { writable(); });
+        }
+        m_writeNotifier->setEnabled(wanted);
+    }
+
+    qint64 readBudget() const override { return 256 * 1024; }
+
+    void close(bool graceful) override
+    {
+        if (m_descriptor < 0)
+            return;
+        // Notifiers go first: the dispatcher must forget the descriptor before it is closed.
+        m_readNotifier.setEnabled(false);
+        m_writeNotifier.reset();
+        if (graceful)
+            ::shutdown(m_descriptor, SHUT_WR);
+        ::close(m_descriptor);
+        m_descriptor = -1;
+    }
+
+private:
+    int m_descriptor;
+    QSocketNotifier m_readNotifier;
+    std::unique_ptr<QSocketNotifier> m_writeNotifier;
+};
+
+class SocketTransport final : public WsTransport
+{
+public:
+    // What we hand the QTcpSocket beyond what the kernel took: bounded, so that our own queue
+    // (and the slow-client accounting on it) sees the backlog.
+    static constexpr qint64 kMaxBufferedInSocket = 64 * 1024;
+
+    SocketTransport(WsConnection *owner, QTcpSocket *socket)
+        : WsTransport(owner)
+        , m_socket(socket)
+    {
+        socket->setParent(owner);
+        socket->setReadBufferSize(256 * 1024);
+        QObject::connect(socket, &QTcpSocket::readyRead, owner, [this] { readable(); });
+        QObject::connect(socket, &QTcpSocket::bytesWritten, owner, [this] { writable(); });
+        QObject::connect(socket, &QTcpSocket::disconnected, owner, [this] { closed(); });
+    }
+
+    ~SocketTransport() override { close(false); }
+
+    qint64 read(char *data, qint64 maxSize) override
+    {
+        if (!m_socket)
+            return -1;
+        if (m_socket->bytesAvailable() <= 0)
+            return m_socket->state() == QAbstractSocket::ConnectedState ? 0 : -1;
+        return m_socket->read(data, maxSize);
+    }
+
+    qint64 write(const char *data, qint64 size) override
+    {
+        if (!m_socket || m_socket->state() != QAbstractSocket::ConnectedState)
+            return -1;
+        const qint64 room = kMaxBufferedInSocket - m_socket->bytesToWrite();
+        if (room <= 0)
+            return 0;
+        return m_socket->write(data, std::min(size, room));
+    }
+
+    void setWriteInterest(bool) override {} // bytesWritten comes anyway
+
+    // readyRead is not repeated for bytes left in the buffer: take them all.
+    qint64 readBudget() const override { return std::numeric_limits<qint64>::max(); }
+
+    void close(bool graceful) override
+    {
+        QTcpSocket *socket = m_socket;
+        m_socket = nullptr;
+        if (!socket)
+            return;
+        socket->disconnect(m_owner);
+        socket->setParent(nullptr);
+        QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+        if (graceful)
+            socket->disconnectFromHost();
+        else
+            socket->abort();
+        if (socket->state() == QAbstractSocket::UnconnectedState)
+            socket->deleteLater();
+    }
+
+private:
+    QTcpSocket *m_socket;
+};
+
+} // namespace
+} // namespace detail
+
+namespace {
+
+constexpr quint16 kCloseNormal = 1000;
+constexpr quint16 kCloseNoStatus = 1005;
+constexpr quint16 kCloseAbnormal = 1006;
+constexpr quint16 kCloseProtocolError = 1002;
+constexpr quint16 kCloseInvalidPayload = 1007;
+
+// Codes a peer may send (RFC 6455 7.4.1 and the IANA registry); 1005, 1006 and 1015 never
+// appear on the wire.
+bool isValidCloseCode(quint16 code)
+{
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+}
+
+QByteArray encodeFrame(ws::Opcode opcode, QByteArrayView payload)
+{
+    const qsizetype size = payload.size();
+    const qsizetype header = size <= 125 ? 2 : (size <= 0xFFFF ? 4 : 10);
+    QByteArray frame(header + size, Qt::Uninitialized);
+    auto *out = reinterpret_cast<unsigned char *>(frame.data());
+    out[0] = static_cast<unsigned char>(0x80 | static_cast<unsigned char>(opcode));
+    if (size <= 125) {
+        out[1] = static_cast<unsigned char>(size);
+    } else if (size <= 0xFFFF) {
+        out[1] = 126;
+        out[2] = static_cast<unsigned char>((size >> 8) & 0xFF);
+        out[3] = static_cast<unsigned char>(size & 0xFF);
+    } else {
+        out[1] = 127;
+        for (int i = 0; i < 8; ++i)
+            out[2 + i] = static_cast<unsigned char>((quint64(size) >> (56 - 8 * i)) & 0xFF);
+    }
+    if (size > 0)
+        std::memcpy(out + header, payload.data(), size_t(size));
+    return frame;
+}
+
+} // namespace
+
+WsConnection::WsConnection(QObject *parent)
+    : QObject(parent)
+    , m_decoder(ws::Decoder::Peer::Client)
+{}
+
+WsConnection::~WsConnection()
+{
+    // No signal from a half-destroyed object: the transport closes quietly.
+    if (m_transport)
+        m_transport->close(false);
+}
+
+WsConnection *WsConnection::fromDescriptor(int descriptor, const QHostAddress &peerAddress, quint16 peerPort,
+                                           const QByteArray &received, const QByteArray &handshakeAnswer,
+                                           QObject *parent)
+{
+    auto *connection = new WsConnection(parent);
+    connection->m_peerAddress = peerAddress;
+    connection->m_peerPort = peerPort;
+    connection->start(std::make_unique<detail::DescriptorTransport>(connection, descriptor), received,
+                      handshakeAnswer);
+    return connection;
+}
+
+WsConnection *WsConnection::fromSocket(QTcpSocket *socket, const QByteArray &handshakeAnswer, QObject *parent)
+{
+    auto *connection = new WsConnection(parent);
+    connection->m_peerAddress = socket->peerAddress();
+    connection->m_peerPort = socket->peerPort();
+    const bool buffered = socket->bytesAvailable() > 0;
+    connection->start(std::make_unique<detail::SocketTransport>(connection, socket), {}, handshakeAnswer);
+    if (buffered || socket->state() != QAbstractSocket::ConnectedState)
+        QMetaObject::invokeMethod(connection, &WsConnection::onReadable, Qt::QueuedConnection);
+    return connection;
+}
+
+void WsConnection::start(std::unique_ptr<detail::WsTransport> transport, const QByteArray &received,
+                         const QByteArray &handshakeAnswer)
+{
+    m_transport = std::move(transport);
+    if (!handshakeAnswer.isEmpty())
+        enqueue(handshakeAnswer, false);
+    if (!received.isEmpty()) {
+        m_decoder.feed(received.constData(), size_t(received.size()));
+        // Decoded from the event loop, once the owner has connected to our signals.
+        QMetaObject::invokeMethod(
+            this,
+            [this] {
+                if (m_state != State::Closed)
+                    decode();
+            },
+            Qt::QueuedConnection);
+    }
+}
+
+void WsConnection::setMaxMessageBytes(qint64 bytes)
+{
+    m_decoder.setMaxMessageBytes(size_t(std::max<qint64>(bytes, 0)));
+}
+
+QByteArray WsConnection::encodeTextFrame(QByteArrayView utf8)
+{
+    return encodeFrame(ws::Opcode::Text, utf8);
+}
+
+bool WsConnection::sendFrame(const QByteArray &encodedTextFrame)
+{
+    if (m_state != State::Open)
+        return false;
+    return enqueue(encodedTextFrame, true);
+}
+
+void WsConnection::ping(QByteArrayView payload)
+{
+    if (m_state != State::Open)
+        return;
+    enqueue(encodeFrame(ws::Opcode::Ping, payload.first(std::min<qsizetype>(payload.size(), 125))), false);
+}
+
+void WsConnection::close(quint16 code, const QString &reason)
+{
+    if (m_state != State::Open)
+        return;
+    m_state = State::Closing;
+    sendCloseFrame(code, reason);
+}
+
+void WsConnection::abort()
+{
+    m_state = State::Closed;
+    closeTransport(false);
+}
+
+void WsConnection::sendCloseFrame(quint16 code, const QString &reason)
+{
+    if (m_closeSent)
+        return;
+    m_closeSent = true;
+    QByteArray payload;
+    if (code != kCloseNoStatus) {
+        payload.append(char(code >> 8));
+        payload.append(char(code & 0xFF));
+        // A control frame carries at most 125 bytes; cut the reason on a character boundary.
+        QByteArray text = reason.toUtf8();
+        while (text.size() > 123) {
+            text.chop(1);
+            while (!text.isEmpty() && (static_cast<unsigned char>(text.back()) & 0xC0) == 0x80)
+                text.chop(1);
+            if (!text.isEmpty() && (static_cast<unsigned char>(text.back()) & 0x80) != 0)
+                text.chop(1);
+        }
+        payload.append(text);
+    }
+    enqueue(encodeFrame(ws::Opcode::Close, payload), false);
+}
+
+bool WsConnection::enqueue(const QByteArray &bytes, bool dataMessage)
+{
+    if (!m_transport || m_disconnectedEmitted || m_writeFailureReported)
+        return false;
+    qint64 offset = 0;
+    if (m_queue.isEmpty()) {
+        const qint64 written = m_transport->write(bytes.constData(), bytes.size());
+        if (written < 0) {
+            reportWriteFailureLater();
+            return false;
+        }
+        if (written == bytes.size())
+            return true;
+        offset = written;
+        m_transport->setWriteInterest(true);
+    }
+    if (m_queue.isEmpty())
+        m_firstChunkOffset = offset;
+    m_queue.append({bytes, dataMessage});
+    m_queuedBytes += bytes.size() - offset;
+    if (dataMessage)
+        ++m_queuedMessages;
+    return true;
+}
+
+void WsConnection::reportWriteFailureLater()
+{
+    // Callers are in the middle of a send loop: the disconnection is reported from the event
+    // loop. Until then the connection takes nothing more.
+    m_writeFailureReported = true;
+    m_state = State::Closed;
+    QMetaObject::invokeMethod(
+        this, [this] { closeTransport(false); }, Qt::QueuedConnection);
+}
+
+void WsConnection::flushQueue()
+{
+    qint64 total = 0;
+    while (!m_queue.isEmpty()) {
+        const Chunk &chunk = m_queue.constFirst();
+        const qint64 remaining = chunk.bytes.size() - m_firstChunkOffset;
+        const qint64 written = m_transport->write(chunk.bytes.constData() + m_firstChunkOffset, remaining);
+        if (written < 0) {
+            closeTransport(false);
+            return;
+        }
+        total += written;
+        m_queuedBytes -= written;
+        if (written < remaining) {
+            m_firstChunkOffset += written;
+            break;
+        }
+        if (chunk.dataMessage)
+            --m_queuedMessages;
+        m_queue.removeFirst();
+        m_firstChunkOffset = 0;
+    }
+    if (m_queue.isEmpty()) {
+        m_transport->setWriteInterest(false);
+        m_queue = {}; // give back the list's storage: most connections are idle most of the time
+    }
+    if (total > 0) {
+        const QPointer<WsConnection> guard(this);
+        Q_EMIT bytesWritten(total);
+        if (!guard)
+            return;
+    }
+    finishIfClosed();
+}
+
+void WsConnection::onWritable()
+{
+    if (!m_transport || m_disconnectedEmitted)
+        return;
+    flushQueue();
+}
+
+void WsConnection::onReadable()
+{
+    if (!m_transport || m_disconnectedEmitted)
+        return;
+    // One buffer for every connection of the thread: reads are copied into the decoder at once.
+    thread_local std::array<char, 64 * 1024> scratch;
+    const QPointer<WsConnection> guard(this);
+    qint64 budget = m_transport->readBudget();
+    while (budget > 0) {
+        const qint64 n = m_transport->read(scratch.data(), qint64(scratch.size()));
+        if (n == 0)
+            break;
+        if (n < 0) {
+            closeTransport(false);
+            return;
+        }
+        budget -= n;
+        if (m_closeReceived)
+            continue; // nothing more is decoded after a close (or a failure): drain and drop
+        m_decoder.feed(scratch.data(), size_t(n));
+        decode();
+        if (!guard || m_disconnectedEmitted)
+            return;
+    }
+    m_decoder.releaseIdleMemory();
+}
+
+void WsConnection::decode()
+{
+    const QPointer<WsConnection> guard(this);
+    while (m_state != State::Closed && !m_closeReceived) {
+        const ws::Decoder::Event event = m_decoder.next();
+        switch (event.kind) {
+        case ws::Decoder::Event::Kind::NeedMore:
+            return;
+        case ws::Decoder::Event::Kind::Error:
+            failConnection(event.closeCode, QString::fromStdString(event.error));
+            return;
+        case ws::Decoder::Event::Kind::Control:
+            if (!handleControl(event.opcode, event.payload))
+                return;
+            break;
+        case ws::Decoder::Event::Kind::Message:
+            if (m_state != State::Open)
+                break; // we are closing: what the peer still sends is dropped
+            if (event.opcode == ws::Opcode::Text) {
+                if (!ws::isValidUtf8(event.payload)) {
+                    failConnection(kCloseInvalidPayload, QStringLiteral("invalid UTF-8 in a text message"));
+                    return;
+                }
+                Q_EMIT textMessageReceived(QByteArray(event.payload.data(), qsizetype(event.payload.size())));
+            } else {
+                Q_EMIT binaryMessageReceived(
+                    QByteArray(event.payload.data(), qsizetype(event.payload.size())));
+            }
+            if (!guard)
+                return;
+            break;
+        }
+    }
+}
+
+bool WsConnection::handleControl(ws::Opcode opcode, std::string_view payload)
+{
+    switch (opcode) {
+    case ws::Opcode::Ping:
+        if (!m_closeSent)
+            enqueue(encodeFrame(ws::Opcode::Pong, QByteArrayView(payload.data(), qsizetype(payload.size()))),
+                    false);
+        return true;
+    case ws::Opcode::Pong: {
+        const QPointer<WsConnection> guard(this);
+        Q_EMIT pong(QByteArray(payload.data(), qsizetype(payload.size())));
+        return bool(guard);
+    }
+    case ws::Opcode::Close: {
+        const std::optional<ws::CloseInfo> info = ws::parseClosePayload(payload);
+        // An empty payload means "no status" (1005); 1005 itself must never be on the wire.
+        if (!info || (!payload.empty() && !isValidCloseCode(info->code))) {
+            failConnection(kCloseProtocolError, QStringLiteral("invalid close frame"));
+            return false;
+        }
+        if (!ws::isValidUtf8(info->reason)) {
+            failConnection(kCloseInvalidPayload, QStringLiteral("invalid UTF-8 in the close reason"));
+            return false;
+        }
+        m_closeCode = info->code;
+        m_closeReason = QString::fromStdString(info->reason);
+        m_closeReceived = true;
+        if (m_state == State::Open)
+            m_state = State::Closing;
+        // Echo the peer's code (RFC 6455 5.5.1); "no status" is answered with a plain close.
+        sendCloseFrame(info->code == kCloseNoStatus ? kCloseNormal : info->code, {});
+        finishIfClosed();
+        return false;
+    }
+    default:
+        return true;
+    }
+}
+
+void WsConnection::failConnection(quint16 code, const QString &reason)
+{
+    // RFC 6455 7.1.7: send a close frame (if not done yet) and close; nothing more is read.
+    m_state = State::Closing;
+    m_closeReceived = true; // we do not wait for the peer's answer
+    sendCloseFrame(code, reason);
+    finishIfClosed();
+}
+
+void WsConnection::finishIfClosed()
+{
+    if (m_closeSent && m_closeReceived && m_queue.isEmpty())
+        closeTransport(true);
+}
+
+void WsConnection::closeTransport(bool graceful)
+{
+    m_state = State::Closed;
+    if (m_transport)
+        m_transport->close(graceful);
+    m_queue = {};
+    m_queuedBytes = 0;
+    m_queuedMessages = 0;
+    if (m_disconnectedEmitted)
+        return;
+    m_disconnectedEmitted = true;
+    Q_EMIT disconnected();
+}
+
+void WsConnection::onTransportClosed()
+{
+    closeTransport(false);
+}
+
+} // namespace switchboard
