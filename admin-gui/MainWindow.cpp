@@ -238,8 +238,12 @@ void MainWindow::updateCounts()
 
 void MainWindow::showMetrics(const admin::Metrics &metrics)
 {
-    m_metricsView->addSample(metrics.timestamp.toLocalTime(), metrics.agentsConnected, metrics.browserClients,
-                             m_messageRate.add(metrics));
+    // The cluster's totals (a server older than them sends its replica's counts only). The rate
+    // stays the connected replica's: the sum of several replicas' totals restarts whenever one
+    // joins or leaves.
+    const int agents = metrics.cluster ? metrics.cluster->agentsConnected : metrics.agentsConnected;
+    const int clients = metrics.cluster ? metrics.cluster->browserClients : metrics.browserClients;
+    m_metricsView->addSample(metrics.timestamp.toLocalTime(), agents, clients, m_messageRate.add(metrics));
 }
 
 void MainWindow::showStatus(const QString &message)

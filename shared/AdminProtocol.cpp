@@ -469,17 +469,63 @@ QByteArray encodeCommandUpdated(const CommandInfo &command)
     return delta("command.updated"_L1, "command"_L1, command.toJson());
 }
 
+namespace {
+void writeCounts(JsonWriter &writer, const LoadCounts &counts)
+{
+    writer.field("agentsConnected"_L1, counts.agentsConnected);
+    writer.field("browserClients"_L1, counts.browserClients);
+    writer.field("messagesIn"_L1, qint64(qMin(counts.messagesIn, kMaxMetricsCounter)));
+    writer.field("messagesOut"_L1, qint64(qMin(counts.messagesOut, kMaxMetricsCounter)));
+}
+
+LoadCounts readCounts(JsonReader &reader)
+{
+    LoadCounts counts;
+    counts.agentsConnected =
+        int(reader.requiredInt(u"agentsConnected"_s, 0, std::numeric_limits<int>::max()));
+    counts.browserClients = int(reader.requiredInt(u"browserClients"_s, 0, std::numeric_limits<int>::max()));
+    counts.messagesIn = quint64(reader.requiredInt(u"messagesIn"_s, 0, qint64(kMaxMetricsCounter)));
+    counts.messagesOut = quint64(reader.requiredInt(u"messagesOut"_s, 0, qint64(kMaxMetricsCounter)));
+    return counts;
+}
+
+// At most this many stream kinds per replica (the server knows four).
+constexpr qsizetype kMaxClientKinds = 16;
+} // namespace
+
 QByteArray encodeMetrics(const Metrics &metrics)
 {
-    JsonWriter writer(192);
+    JsonWriter writer(256 + 160 * metrics.replicas.size());
     writer.beginObject();
     writer.field("type"_L1, "metrics"_L1);
     writer.timestampField("timestamp"_L1, metrics.timestamp);
     writer.field("replica"_L1, metrics.replica);
-    writer.field("agentsConnected"_L1, metrics.agentsConnected);
-    writer.field("browserClients"_L1, metrics.browserClients);
-    writer.field("messagesIn"_L1, qint64(qMin(metrics.messagesIn, kMaxMetricsCounter)));
-    writer.field("messagesOut"_L1, qint64(qMin(metrics.messagesOut, kMaxMetricsCounter)));
+    writeCounts(writer,
+                {metrics.agentsConnected, metrics.browserClients, metrics.messagesIn, metrics.messagesOut});
+    if (metrics.cluster) {
+        writer.key("cluster"_L1);
+        writer.beginObject();
+        writeCounts(writer, *metrics.cluster);
+        writer.field("replicas"_L1, int(metrics.replicas.size()));
+        writer.endObject();
+        writer.key("replicas"_L1);
+        writer.beginArray();
+        for (const ReplicaLoad &load :
+             metrics.replicas.first(qMin(metrics.replicas.size(), kMaxMetricsReplicas))) {
+            writer.beginObject();
+            writer.field("replica"_L1, load.replica);
+            writeCounts(writer, load.counts);
+            writer.key("clients"_L1);
+            writer.beginObject();
+            for (auto it = load.clients.cbegin(); it != load.clients.cend(); ++it)
+                writer.field(QLatin1StringView(it.key().toLatin1()), it.value());
+            writer.endObject();
+            writer.endObject();
+        }
+        writer.endArray();
+    }
+    if (metrics.partial)
+        writer.field("partial"_L1, true);
     writer.endObject();
     return writer.take();
 }
@@ -501,11 +547,46 @@ Decoded<Metrics> decodeMetrics(const QJsonObject &object)
     Metrics metrics;
     metrics.timestamp = reader.optionalTimestamp(u"timestamp"_s);
     metrics.replica = reader.optionalString(u"replica"_s, {}, kMaxIdLength);
-    metrics.agentsConnected =
-        int(reader.requiredInt(u"agentsConnected"_s, 0, std::numeric_limits<int>::max()));
-    metrics.browserClients = int(reader.requiredInt(u"browserClients"_s, 0, std::numeric_limits<int>::max()));
-    metrics.messagesIn = quint64(reader.requiredInt(u"messagesIn"_s, 0, qint64(kMaxMetricsCounter)));
-    metrics.messagesOut = quint64(reader.requiredInt(u"messagesOut"_s, 0, qint64(kMaxMetricsCounter)));
+    const LoadCounts own = readCounts(reader);
+    metrics.agentsConnected = own.agentsConnected;
+    metrics.browserClients = own.browserClients;
+    metrics.messagesIn = own.messagesIn;
+    metrics.messagesOut = own.messagesOut;
+    metrics.partial = reader.optionalBool(u"partial"_s, false);
+    if (reader.ok() && reader.has(u"cluster"_s)) {
+        JsonReader cluster(reader.requiredObject(u"cluster"_s), reader.pathOf(u"cluster"_s));
+        if (reader.ok()) {
+            metrics.cluster = readCounts(cluster);
+            if (!cluster.ok())
+                return cluster.error();
+        }
+    }
+    const QJsonArray replicas = reader.optionalArray(u"replicas"_s);
+    if (replicas.size() > kMaxMetricsReplicas)
+        reader.fail(ErrorCode::InvalidValue, u"replicas"_s, u"too many replicas"_s);
+    for (qsizetype i = 0; reader.ok() && i < replicas.size(); ++i) {
+        const QString path = reader.pathOf(u"replicas[%1]"_s.arg(i));
+        if (!replicas.at(i).isObject())
+            return Error{ErrorCode::InvalidValue, u"a replica must be an object"_s, path, {}};
+        JsonReader entry(replicas.at(i).toObject(), path);
+        ReplicaLoad load;
+        load.replica = entry.requiredString(u"replica"_s, 1, kMaxIdLength);
+        load.counts = readCounts(entry);
+        const QJsonObject clients = entry.optionalObject(u"clients"_s);
+        if (clients.size() > kMaxClientKinds)
+            entry.fail(ErrorCode::InvalidValue, u"clients"_s, u"too many client kinds"_s);
+        for (auto it = clients.constBegin(); entry.ok() && it != clients.constEnd(); ++it) {
+            const qint64 count = it.value().toInteger(-1);
+            if (it.key().isEmpty() || it.key().size() > 32 || count < 0 ||
+                count > std::numeric_limits<int>::max())
+                entry.fail(ErrorCode::InvalidValue, u"clients"_s, u"invalid client count"_s);
+            else
+                load.clients.insert(it.key(), int(count));
+        }
+        if (!entry.ok())
+            return entry.error();
+        metrics.replicas.append(load);
+    }
     if (!reader.ok())
         return reader.error();
     if (!metrics.timestamp.isValid())

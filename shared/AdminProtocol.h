@@ -126,9 +126,28 @@ QByteArray encodeCommandUpdated(const CommandInfo &command); // {"type":"command
 // cluster bus changed (only in cluster mode; PROTOCOL.md).
 QByteArray encodeClusterStatus(bool redisAvailable, const QDateTime &now);
 
-// One replica's load, published every metrics interval. The message counters are totals since
-// the replica started (clients derive rates from two samples; a smaller total means a restart).
-// {"type":"metrics","timestamp","replica","agentsConnected","browserClients","messagesIn","messagesOut"}
+// Load counts: one replica's, or the sum over the replicas of a cluster.
+struct LoadCounts
+{
+    int agentsConnected = 0;
+    int browserClients = 0; // sessions and cluster streams; consoles and log followers not counted
+    quint64 messagesIn = 0; // frames received from agents and from every client of the Hub
+    quint64 messagesOut = 0;
+};
+// One replica's entry in a metrics message's per-replica breakdown.
+struct ReplicaLoad
+{
+    QString replica;
+    LoadCounts counts;
+    QMap<QString, int> clients; // open streams by kind: sessions, cluster, admin, logs
+};
+
+// Published every metrics interval. The top-level counts are the publishing replica's (their
+// meaning predates clusters); `cluster` sums every live replica and `replicas` breaks it down
+// (PROTOCOL.md). The message counters are totals since the replica started (clients derive rates
+// from two samples; a smaller total means a restart).
+// {"type":"metrics","timestamp","replica","agentsConnected","browserClients","messagesIn","messagesOut",
+//  "cluster":{...counts,"replicas"},"replicas":[{"replica",...counts,"clients"}],"partial"?}
 struct Metrics
 {
     QDateTime timestamp;
@@ -137,7 +156,14 @@ struct Metrics
     int browserClients = 0; // sessions and cluster streams; consoles and log followers not counted
     quint64 messagesIn = 0; // frames received from agents and from every client of the Hub
     quint64 messagesOut = 0;
+    // Absent (nullopt, replicas empty) from servers older than the cluster view.
+    std::optional<LoadCounts> cluster;
+    QList<ReplicaLoad> replicas;
+    // Redis could not be asked: `cluster` and `replicas` hold this replica only.
+    bool partial = false;
 };
+// A metrics message lists at most this many replicas.
+inline constexpr qsizetype kMaxMetricsReplicas = 1024;
 // Totals beyond this (2^53) would not survive a JSON number; encode clamps to it.
 inline constexpr quint64 kMaxMetricsCounter = (quint64(1) << 53);
 QByteArray encodeMetrics(const Metrics &metrics);

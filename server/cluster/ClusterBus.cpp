@@ -75,6 +75,11 @@ bool ClusterBus::publishAdminDelta(const QString &orgId, const QJsonObject &delt
     return publish(Topic::AdminDelta, orgId, delta);
 }
 
+bool ClusterBus::publishReplicaLoad(const QJsonObject &report)
+{
+    return publish(Topic::ReplicaLoad, {}, report);
+}
+
 void ClusterBus::onMessage(const QByteArray &channel, const QByteArray &payload)
 {
     if (channel != m_config.channel)
@@ -116,6 +121,9 @@ void ClusterBus::onMessage(const QByteArray &channel, const QByteArray &payload)
         break;
     case Topic::AdminDelta:
         Q_EMIT adminDeltaReceived(envelope.orgId, envelope.payload, envelope.origin);
+        break;
+    case Topic::ReplicaLoad:
+        Q_EMIT replicaLoadReceived(envelope.payload, envelope.origin);
         break;
     }
 }

@@ -1,7 +1,7 @@
 // ClusterBus: fan-out of browser-facing traffic between replicas. Each replica publishes what
-// happened locally (session events, org broadcasts, "sessions changed" hints, admin deltas) on one
-// channel; every other replica emits it exactly once for its own clients. A replica ignores its
-// own messages (it already delivered them locally) and any message it has seen before.
+// happened locally (session events, org broadcasts, "sessions changed" hints, admin deltas, load
+// reports) on one channel; every other replica emits it exactly once for its own clients. A
+// replica ignores its own messages (it already delivered them locally) and any message it has seen before.
 #pragma once
 
 #include "ClusterKeys.h"
@@ -46,6 +46,9 @@ public:
     // A hint: the org's sessions changed, send its sessions_update now rather than at the next tick.
     bool publishSessionsChanged(const QString &orgId);
     bool publishAdminDelta(const QString &orgId, const QJsonObject &delta);
+    // This replica's load report (ClusterLoad), so that the others need not wait for their next
+    // read of Redis to see a count change.
+    bool publishReplicaLoad(const QJsonObject &report);
 
     bool isSubscribed() const { return m_subscribed; }
     // Messages dropped as unreadable (hostile input), for tests and metrics.
@@ -61,6 +64,7 @@ Q_SIGNALS:
     void orgBroadcastReceived(const QString &orgId, const QJsonValue &data, const QString &origin);
     void sessionsChanged(const QString &orgId, const QString &origin);
     void adminDeltaReceived(const QString &orgId, const QJsonObject &delta, const QString &origin);
+    void replicaLoadReceived(const QJsonObject &report, const QString &origin);
 
 private:
     void onMessage(const QByteArray &channel, const QByteArray &payload);

@@ -28,6 +28,12 @@ inline QByteArray replicaAliveKey(const QString &replica)
 {
     return kReplicaKeyPrefix + replica.toUtf8() + kReplicaAliveSuffix;
 }
+// This replica's load report (ClusterLoad), JSON, with the liveness key's lifetime.
+inline constexpr char kReplicaLoadSuffix[] = ":load";
+inline QByteArray replicaLoadKey(const QString &replica)
+{
+    return kReplicaKeyPrefix + replica.toUtf8() + kReplicaLoadSuffix;
+}
 
 // Commands for agents connected to `replica`, published by any replica.
 inline QByteArray commandChannel(const QString &replica)

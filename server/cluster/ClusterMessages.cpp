@@ -25,11 +25,12 @@ constexpr int kBusVersion = 1;
 // seq travels as a JSON number: exact up to 2^53.
 constexpr qint64 kMaxSeq = (qint64(1) << 53);
 
-constexpr std::array<std::pair<BusTopic, QLatin1StringView>, 4> kTopicNames{{
+constexpr std::array<std::pair<BusTopic, QLatin1StringView>, 5> kTopicNames{{
     {BusTopic::SessionEvent, "session_event"_L1},
     {BusTopic::OrgBroadcast, "org_broadcast"_L1},
     {BusTopic::SessionsChanged, "sessions_changed"_L1},
     {BusTopic::AdminDelta, "admin_delta"_L1},
+    {BusTopic::ReplicaLoad, "replica_load"_L1},
 }};
 
 Error tooLarge(qsizetype size)

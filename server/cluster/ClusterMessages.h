@@ -41,8 +41,11 @@ QByteArray encodeCommandConfirmation(const CommandConfirmation &confirmation);
 protocol::Decoded<CommandConfirmation> decodeCommandConfirmation(QByteArrayView json);
 
 // On switchboard:events: {"v":1,"origin","instance","seq","topic","orgId"?,"payload":{...}}.
-enum class BusTopic { SessionEvent, OrgBroadcast, SessionsChanged, AdminDelta };
-QString busTopicName(BusTopic topic); // session_event, org_broadcast, sessions_changed, admin_delta
+// ReplicaLoad (a replica's load report, ClusterLoad) is newer than the rest: a replica older than it
+// drops those messages as unreadable, which costs it nothing but the cluster view.
+enum class BusTopic { SessionEvent, OrgBroadcast, SessionsChanged, AdminDelta, ReplicaLoad };
+// session_event, org_broadcast, sessions_changed, admin_delta, replica_load
+QString busTopicName(BusTopic topic);
 std::optional<BusTopic> busTopicFromName(QStringView name);
 
 struct BusEnvelope

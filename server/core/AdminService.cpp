@@ -1,5 +1,7 @@
 #include "core/AdminService.h"
 
+#include "cluster/ClusterLoad.h"
+
 #include "core/AgentHub.h"
 #include "core/CommandLedger.h"
 #include "core/Continuation.h"
@@ -94,7 +96,7 @@ void AdminService::publishOrg(const QString &orgId)
     protocol::OrgInfo org;
     org.orgId = orgId;
     org.name = orgId;
-    org.clients = m_hub->clientCount(orgId);
+    org.clients = orgClients(orgId);
     deliver(orgId, OutgoingMessage::fromUtf8(protocol::admin::encodeOrgUpdated(org)));
 }
 
@@ -357,7 +359,10 @@ void AdminService::composeSnapshot(quint64 clientId, const QString &scope,
         if (scope.isEmpty() || org.orgId == scope)
             orgs.insert(org.orgId, org);
     }
-    for (const QString &orgId : m_hub->uniqueOrgs()) {
+    QStringList orgsWithClients = m_hub->uniqueOrgs();
+    if (m_load)
+        orgsWithClients += m_load->remoteOrgs();
+    for (const QString &orgId : std::as_const(orgsWithClients)) {
         if (!scope.isEmpty() && orgId != scope)
             continue;
         auto &org = orgs[orgId];
@@ -367,7 +372,7 @@ void AdminService::composeSnapshot(quint64 clientId, const QString &scope,
     }
     QList<protocol::OrgInfo> orgList;
     for (protocol::OrgInfo org : std::as_const(orgs)) {
-        org.clients = m_hub->clientCount(org.orgId);
+        org.clients = orgClients(org.orgId);
         orgList.append(org);
     }
     std::sort(orgList.begin(), orgList.end(), [](const auto &a, const auto &b) { return a.orgId < b.orgId; });
@@ -611,6 +616,16 @@ void AdminService::onCommandCancel(quint64 clientId, const QString &requestId,
 void AdminService::setPresence(ClusterPresence *presence)
 {
     m_presence = presence;
+}
+
+void AdminService::setClusterLoad(ClusterLoad *load)
+{
+    m_load = load;
+}
+
+int AdminService::orgClients(const QString &orgId) const
+{
+    return m_hub->clientCount(orgId) + (m_load ? m_load->remoteOrgClients(orgId) : 0);
 }
 
 void AdminService::deliverRemoteDelta(const QString &orgId, const QJsonObject &delta)

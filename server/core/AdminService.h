@@ -22,6 +22,7 @@
 namespace switchboard {
 
 class AgentHub;
+class ClusterLoad;
 class CommandLedger;
 class EventJournal;
 class SessionService;
@@ -41,6 +42,9 @@ public:
     // Cluster mode: snapshots show agents connected to other replicas as connected, and are
     // marked partial when Redis cannot be asked. Not owned.
     void setPresence(ClusterPresence *presence);
+    // Cluster mode: org client counts (snapshot, org.updated) add the other replicas' clients.
+    // Not owned.
+    void setClusterLoad(ClusterLoad *load);
     // Where token.revoke / token.revocations go; without it they are answered `unavailable`.
     void setTokenRevocations(TokenRevocations *revocations) { m_revocations = revocations; }
 
@@ -122,6 +126,8 @@ private:
     void reply(quint64 clientId, const QString &requestId, const QJsonObject &result);
     void fail(quint64 clientId, const QString &requestId, protocol::ErrorCode code, const QString &message);
     // Runs `action` if the client may act on orgId, else answers forbidden.
+    // Connected browser clients of the org: this replica's, plus the other replicas' in cluster mode.
+    int orgClients(const QString &orgId) const;
     bool authorise(quint64 clientId, const QString &requestId, const QString &orgId);
     // Resolves an agent's org (live first, then storage) and continues with it.
     void withAgent(quint64 clientId, const QString &requestId, const QString &agentId,
@@ -157,6 +163,7 @@ private:
     EventJournal *m_journal = nullptr;
     TokenRevocations *m_revocations = nullptr;
     QPointer<ClusterPresence> m_presence;
+    QPointer<ClusterLoad> m_load;
     std::optional<bool> m_redisAvailable; // cluster mode only: the last cluster.status
     QHash<quint64, Pending> m_awaitingSnapshot;
     int m_snapshotSessionLimit = kMaxSnapshotSessions;

@@ -2,6 +2,7 @@
 #include "core/Continuation.h"
 
 #include "cluster/ClusterBus.h"
+#include "cluster/ClusterLoad.h"
 #include "cluster/ClusterPresence.h"
 #include "cluster/CommandRouter.h"
 #include "redis/RedisConnection.h"
@@ -167,6 +168,7 @@ Server::~Server()
     delete m_metricsEndpoint;
     delete m_databaseProbe;
     // The cluster parts call into the ledger, the hub and the admin service: they go first.
+    delete m_load;
     delete m_bus;
     delete m_router;
     delete m_presence;
@@ -227,15 +229,16 @@ void Server::wire()
     connect(m_databaseProbe, &DatabaseProbe::reachabilityChanged, this,
             [this](bool reachable) { m_metrics->setDatabaseUp(reachable); });
     connect(m_manager, &Manager::metricsTick, m_admin, [this] {
-        protocol::admin::Metrics metrics;
-        metrics.timestamp = QDateTime::currentDateTimeUtc();
-        metrics.replica = m_settings.replicaName;
-        metrics.agentsConnected = int(m_agents->connectedAgents().size());
-        metrics.browserClients = int(m_hub->clientsOfKind(ClientKind::Sessions).size() +
-                                     m_hub->clientsOfKind(ClientKind::Cluster).size());
-        metrics.messagesIn = m_hub->messagesReceived() + m_agents->framesReceived();
-        metrics.messagesOut = m_hub->messagesSent() + m_agents->framesSent();
-        m_admin->publishMetrics(metrics);
+        if (!m_load) {
+            m_admin->publishMetrics(
+                ClusterLoad::composeMetrics(sampleLoad(), {}, false, QDateTime::currentDateTimeUtc()));
+            return;
+        }
+        // Cluster mode: the other replicas' numbers as Redis has them now (this replica's own are
+        // sampled when the answer comes; without an answer they are all the message holds).
+        onFinished(m_load->refresh(), m_load, [this](bool) {
+            m_admin->publishMetrics(m_load->metrics(QDateTime::currentDateTimeUtc()));
+        });
     });
     // Events reach clients only once recorded, with their seq (see EventJournal).
     connect(m_sessions, &SessionService::sessionEvent, m_journal, &EventJournal::append);
@@ -249,6 +252,25 @@ void Server::wire()
                 if (state)
                     m_logs->sessionStateChanged(event.sessionId, *state);
             });
+}
+
+cluster::LoadReport Server::sampleLoad() const
+{
+    cluster::LoadReport load;
+    load.replica = m_settings.replicaName;
+    const int sessions = int(m_hub->clientsOfKind(ClientKind::Sessions).size());
+    const int clusterStreams = int(m_hub->clientsOfKind(ClientKind::Cluster).size());
+    load.clients.insert(u"sessions"_s, sessions);
+    load.clients.insert(u"cluster"_s, clusterStreams);
+    load.clients.insert(u"admin"_s, int(m_hub->clientsOfKind(ClientKind::Admin).size()));
+    load.clients.insert(u"logs"_s, int(m_hub->clientsOfKind(ClientKind::Logs).size()));
+    load.counts.agentsConnected = int(m_agents->connectedAgents().size());
+    load.counts.browserClients = sessions + clusterStreams;
+    load.counts.messagesIn = m_hub->messagesReceived() + m_agents->framesReceived();
+    load.counts.messagesOut = m_hub->messagesSent() + m_agents->framesSent();
+    for (const QString &orgId : m_hub->uniqueOrgs())
+        load.orgClients.insert(orgId, m_hub->clientCount(orgId));
+    return load;
 }
 
 void Server::sampleMetrics()
@@ -293,8 +315,14 @@ void Server::createCluster()
     ClusterBus::Config busConfig;
     busConfig.replica = m_settings.replicaName;
     m_bus = new ClusterBus(m_redis, m_subscriber, busConfig, this);
+    ClusterLoad::Config loadConfig;
+    loadConfig.replica = m_settings.replicaName;
+    loadConfig.ttl = presenceConfig.replicaTtl;
+    m_load = new ClusterLoad(
+        m_redis, m_bus, [this] { return sampleLoad(); }, loadConfig, this);
     m_ledger->setRouter(m_router);
     m_admin->setPresence(m_presence);
+    m_admin->setClusterLoad(m_load);
     m_sessions->setPresence(m_presence);
     m_logs->setReplicaName(m_settings.replicaName);
     wireCluster();
@@ -321,7 +349,21 @@ void Server::wireCluster()
         m_gateway->setRedisAvailable(available);
         m_metrics->setRedisUp(available);
         m_admin->publishClusterStatus(available);
+        m_load->setAvailable(available);
     });
+
+    // Load: this replica's report goes out when a count changes and with every liveness refresh
+    // (its key lives as long as the liveness key); other replicas' reports update the admin
+    // stream's org client counts as they arrive.
+    connect(m_hub, &Hub::orgClientCountChanged, m_load,
+            [this](const QString &, int) { m_load->localChanged(); });
+    connect(m_agents, &AgentHub::agentConnected, m_load,
+            [this](const protocol::AgentInfo &) { m_load->localChanged(); });
+    connect(m_agents, &AgentHub::agentDisconnected, m_load,
+            [this](const protocol::AgentInfo &, protocol::AgentStatus) { m_load->localChanged(); });
+    connect(m_presence, &ClusterPresence::refreshed, m_load, [this](int) { m_load->refresh(); });
+    connect(m_bus, &ClusterBus::replicaLoadReceived, m_load, &ClusterLoad::applyRemote);
+    connect(m_load, &ClusterLoad::remoteOrgClientsChanged, m_admin, &AdminService::publishOrg);
 
     // Session events: published once recorded (with their org seq, allocated by the shared
     // database, so a remote event's seq is as valid here as a local one); received ones go to
@@ -349,8 +391,9 @@ void Server::wireCluster()
                                       ClientKind::Sessions);
             });
 
-    // Admin deltas of this replica's agents and commands; org deltas stay local (their client
-    // count is this replica's).
+    // Admin deltas of this replica's agents and commands. Org deltas are not relayed: each replica
+    // sends its admins org.updated with the cluster-wide count when a local count changes or a
+    // load report of another replica changes it (ClusterLoad above).
     const auto publishDelta = [this](const QString &orgId, const QByteArray &utf8) {
         m_bus->publishAdminDelta(orgId, QJsonDocument::fromJson(utf8).object());
     };

@@ -12,6 +12,9 @@
 
 namespace switchboard {
 
+namespace cluster {
+struct LoadReport;
+}
 namespace metrics {
 class ServerMetrics;
 }
@@ -19,6 +22,7 @@ class AdminService;
 class DatabaseProbe;
 class MetricsEndpoint;
 class ClusterBus;
+class ClusterLoad;
 class ClusterPresence;
 class CommandRouter;
 class RedisConnection;
@@ -74,6 +78,7 @@ public:
     ClusterPresence *presence() const { return m_presence; }
     CommandRouter *commandRouter() const { return m_router; }
     ClusterBus *clusterBus() const { return m_bus; }
+    ClusterLoad *clusterLoad() const { return m_load; }
     // What GET /metrics shows; updated by the components.
     metrics::ServerMetrics *metrics() const { return m_metrics.get(); }
     DatabaseProbe *databaseProbe() const { return m_databaseProbe; }
@@ -89,6 +94,8 @@ private:
     void finishShutdown();
     // Values /metrics reads from the components just before it renders.
     void sampleMetrics();
+    // This replica's load as the admin metrics message and ClusterLoad report it.
+    cluster::LoadReport sampleLoad() const;
 
     Settings m_settings;
     // Declared first: every component may hold a pointer into it, so it goes last.
@@ -116,6 +123,7 @@ private:
     ClusterPresence *m_presence = nullptr;
     CommandRouter *m_router = nullptr;
     ClusterBus *m_bus = nullptr;
+    ClusterLoad *m_load = nullptr;
     DatabaseProbe *m_databaseProbe = nullptr;
     MetricsEndpoint *m_metricsEndpoint = nullptr;
 };

@@ -112,8 +112,8 @@ void TestClusterMessages::busEnvelopeRoundTrip()
     QCOMPARE(decoded.value().topic, BusTopic::AdminDelta);
     QCOMPARE(decoded.value().orgId, sent.orgId);
     QCOMPARE(decoded.value().payload, sent.payload);
-    for (const BusTopic topic :
-         {BusTopic::SessionEvent, BusTopic::OrgBroadcast, BusTopic::SessionsChanged, BusTopic::AdminDelta})
+    for (const BusTopic topic : {BusTopic::SessionEvent, BusTopic::OrgBroadcast, BusTopic::SessionsChanged,
+                                 BusTopic::AdminDelta, BusTopic::ReplicaLoad})
         QCOMPARE(busTopicFromName(busTopicName(topic)), topic);
 }
 

@@ -83,7 +83,7 @@ private Q_SLOTS:
         QCOMPARE(std::get<ErrorMessage>(error.value()).error.requestId, u"r2"_s);
 
         auto metrics = decodeAdminMessage(
-            admin::encodeMetrics(admin::Metrics{now(), u"sb-0"_s, 4, 9, 1000, 2000}), now());
+            admin::encodeMetrics(admin::Metrics{now(), u"sb-0"_s, 4, 9, 1000, 2000, {}, {}, false}), now());
         QVERIFY(metrics);
         QCOMPARE(std::get<admin::Metrics>(metrics.value()).browserClients, 9);
         QCOMPARE(std::get<admin::Metrics>(metrics.value()).messagesOut, quint64(2000));

@@ -270,7 +270,7 @@ private Q_SLOTS:
         QTest::addColumn<QList<double>>("rates");
         const QDateTime t0(QDate(2025, 12, 4), QTime(10, 0), Qt::UTC);
         const auto at = [&](int seconds, quint64 in, quint64 out, const QString &replica = u"r1"_s) {
-            return admin::Metrics{t0.addSecs(seconds), replica, 3, 7, in, out};
+            return admin::Metrics{t0.addSecs(seconds), replica, 3, 7, in, out, {}, {}, false};
         };
         QTest::newRow("first sample") << QList<admin::Metrics>{at(0, 100, 200)} << QList<double>{};
         QTest::newRow("steady") << QList<admin::Metrics>{at(0, 100, 200), at(2, 150, 250), at(4, 150, 250)}
@@ -312,6 +312,34 @@ private Q_SLOTS:
         for (qsizetype i = 0; i < rates.size(); ++i)
             QCOMPARE(points.at(i).y(), rates.at(i));
         QVERIFY(view->summary().contains(u"3 agents, 7 browser clients"_s));
+        delete peer;
+    }
+
+    // A server with the cluster view: the chart shows the cluster's totals, not the replica's.
+    void metricsShowClusterTotals()
+    {
+        QWebSocketServer fake(u"fake"_s, QWebSocketServer::NonSecureMode);
+        QVERIFY(fake.listen(QHostAddress::LocalHost, 0));
+        QWebSocket *peer = nullptr;
+        connect(&fake, &QWebSocketServer::newConnection, this, [&] {
+            peer = fake.nextPendingConnection();
+            peer->sendTextMessage(u"{\"type\":\"snapshot\",\"agents\":[],\"orgs\":[],\"commands\":[]}"_s);
+        });
+        QTemporaryDir dir;
+        ConsoleSettings settings(dir.filePath(u"console.ini"_s));
+        ConsoleClient client;
+        MainWindow window(&client, &settings);
+        client.connectToServer(QUrl(u"http://127.0.0.1:%1"_s.arg(fake.serverPort())), u"t"_s);
+        QTRY_COMPARE_WITH_TIMEOUT(client.state(), ConsoleClient::State::Connected, 5000);
+        QVERIFY(peer);
+        admin::Metrics sample{QDateTime::currentDateTimeUtc(),    u"r1"_s, 3,    7, 100, 200,
+                              admin::LoadCounts{5, 11, 300, 400}, {},      false};
+        sample.replicas = {admin::ReplicaLoad{u"r1"_s, {3, 7, 100, 200}, {}},
+                           admin::ReplicaLoad{u"r2"_s, {2, 4, 200, 200}, {}}};
+        peer->sendTextMessage(QString::fromUtf8(admin::encodeMetrics(sample)));
+        MetricsView *view = window.metricsView();
+        QTRY_COMPARE_WITH_TIMEOUT(view->sampleCount(), 1, 5000);
+        QVERIFY2(view->summary().contains(u"5 agents, 11 browser clients"_s), qPrintable(view->summary()));
         delete peer;
     }
 };

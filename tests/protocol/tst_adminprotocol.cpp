@@ -547,18 +547,32 @@ void TestAdminProtocol::metricsRoundTrip_data()
 {
     QTest::addColumn<Metrics>("metrics");
     QTest::addColumn<QByteArray>("json");
-    QTest::newRow("idle") << Metrics{kNow, u"r1"_s, 0, 0, 0, 0}
+    QTest::newRow("idle") << Metrics{kNow, u"r1"_s, 0, 0, 0, 0, {}, {}, false}
                           << R"({"type":"metrics","timestamp":"2025-12-04T10:00:00.000Z","replica":"r1",)"
                              R"("agentsConnected":0,"browserClients":0,"messagesIn":0,"messagesOut":0})"_ba;
-    QTest::newRow("busy") << Metrics{kNow, u"eu-1"_s, 12, 340, 123456789012, 987654321098}
+    QTest::newRow("busy") << Metrics{kNow, u"eu-1"_s, 12, 340, 123456789012, 987654321098, {}, {}, false}
                           << R"({"type":"metrics","timestamp":"2025-12-04T10:00:00.000Z","replica":"eu-1",)"
                              R"("agentsConnected":12,"browserClients":340,"messagesIn":123456789012,)"
                              R"("messagesOut":987654321098})"_ba;
     QTest::newRow("largest exact counter")
-        << Metrics{kNow, u"r1"_s, 1, 1, kMaxMetricsCounter, kMaxMetricsCounter}
+        << Metrics{kNow, u"r1"_s, 1, 1, kMaxMetricsCounter, kMaxMetricsCounter, {}, {}, false}
         << R"({"type":"metrics","timestamp":"2025-12-04T10:00:00.000Z","replica":"r1",)"
            R"("agentsConnected":1,"browserClients":1,"messagesIn":9007199254740992,)"
            R"("messagesOut":9007199254740992})"_ba;
+    // The cluster view: this replica's counts stay at the top level, the totals and the
+    // per-replica breakdown come after them.
+    Metrics cluster{kNow, u"a"_s, 1, 2, 10, 20, LoadCounts{3, 5, 40, 60}, {}, true};
+    cluster.replicas = {ReplicaLoad{u"a"_s, {1, 2, 10, 20}, {{u"admin"_s, 1}, {u"sessions"_s, 2}}},
+                        ReplicaLoad{u"b"_s, {2, 3, 30, 40}, {}}};
+    QTest::newRow("cluster")
+        << cluster
+        << R"({"type":"metrics","timestamp":"2025-12-04T10:00:00.000Z","replica":"a",)"
+           R"("agentsConnected":1,"browserClients":2,"messagesIn":10,"messagesOut":20,)"
+           R"("cluster":{"agentsConnected":3,"browserClients":5,"messagesIn":40,"messagesOut":60,"replicas":2},)"
+           R"("replicas":[{"replica":"a","agentsConnected":1,"browserClients":2,"messagesIn":10,"messagesOut":20,)"
+           R"("clients":{"admin":1,"sessions":2}},)"
+           R"({"replica":"b","agentsConnected":2,"browserClients":3,"messagesIn":30,"messagesOut":40,"clients":{}}],)"
+           R"("partial":true})"_ba;
 }
 
 void TestAdminProtocol::metricsRoundTrip()
@@ -574,6 +588,23 @@ void TestAdminProtocol::metricsRoundTrip()
     QCOMPARE(decoded.value().browserClients, metrics.browserClients);
     QCOMPARE(decoded.value().messagesIn, metrics.messagesIn);
     QCOMPARE(decoded.value().messagesOut, metrics.messagesOut);
+    QCOMPARE(decoded.value().partial, metrics.partial);
+    QCOMPARE(decoded.value().cluster.has_value(), metrics.cluster.has_value());
+    if (metrics.cluster) {
+        QCOMPARE(decoded.value().cluster->agentsConnected, metrics.cluster->agentsConnected);
+        QCOMPARE(decoded.value().cluster->browserClients, metrics.cluster->browserClients);
+        QCOMPARE(decoded.value().cluster->messagesIn, metrics.cluster->messagesIn);
+        QCOMPARE(decoded.value().cluster->messagesOut, metrics.cluster->messagesOut);
+    }
+    QCOMPARE(decoded.value().replicas.size(), metrics.replicas.size());
+    for (qsizetype i = 0; i < metrics.replicas.size(); ++i) {
+        QCOMPARE(decoded.value().replicas.at(i).replica, metrics.replicas.at(i).replica);
+        QCOMPARE(decoded.value().replicas.at(i).counts.agentsConnected,
+                 metrics.replicas.at(i).counts.agentsConnected);
+        QCOMPARE(decoded.value().replicas.at(i).counts.messagesOut,
+                 metrics.replicas.at(i).counts.messagesOut);
+        QCOMPARE(decoded.value().replicas.at(i).clients, metrics.replicas.at(i).clients);
+    }
 }
 
 void TestAdminProtocol::badMetrics_data()
@@ -594,6 +625,17 @@ void TestAdminProtocol::badMetrics_data()
         << R"({"type":"metrics","timestamp":"2025-12-04T10:00:00Z","agentsConnected":1,"browserClients":2,)"
            R"("messagesIn":-3,"messagesOut":4})"_ba
         << ErrorCode::InvalidValue << u"messagesIn"_s;
+    QTest::newRow("cluster total missing") << R"({"type":"metrics","timestamp":"2025-12-04T10:00:00Z")"_ba +
+                                                  R"(,"cluster":{"agentsConnected":1})"_ba + rest
+                                           << ErrorCode::MissingField << u"cluster.browserClients"_s;
+    QTest::newRow("replica not an object")
+        << R"({"type":"metrics","timestamp":"2025-12-04T10:00:00Z","replicas":[1])"_ba + rest
+        << ErrorCode::InvalidValue << u"replicas[0]"_s;
+    QTest::newRow("negative client count")
+        << R"({"type":"metrics","timestamp":"2025-12-04T10:00:00Z","replicas":[{"replica":"a",)"
+           R"("agentsConnected":1,"browserClients":2,"messagesIn":3,"messagesOut":4,"clients":{"logs":-1}}])"_ba +
+               rest
+        << ErrorCode::InvalidValue << u"replicas[0].clients"_s;
     QTest::newRow("counter as text")
         << R"({"type":"metrics","timestamp":"2025-12-04T10:00:00Z","agentsConnected":"1","browserClients":2,)"
            R"("messagesIn":3,"messagesOut":4})"_ba
