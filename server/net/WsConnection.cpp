@@ -457,6 +457,10 @@ void WsConnection::onReadable()
         decode();
         if (!guard || m_disconnectedEmitted)
             return;
+        // Less than asked for: the kernel is drained, and asking again would only cost a
+        // syscall that says so (the notifier is level-triggered: nothing can be missed).
+        if (n < qint64(scratch.size()))
+            break;
     }
     m_decoder.releaseIdleMemory();
 }
