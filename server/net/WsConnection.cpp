@@ -10,6 +10,8 @@
 #include <cstring>
 #include <fcntl.h>
 #include <limits>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -41,6 +43,7 @@ public:
     virtual qint64 readBudget() const = 0;
     // Ends the connection: `graceful` sends what the transport holds and a FIN, otherwise drop.
     virtual void close(bool graceful) = 0;
+    virtual int descriptor() const { return -1; }
 
 protected:
     void readable() { m_owner->onReadable(); }
@@ -63,6 +66,11 @@ public:
         const int flags = ::fcntl(descriptor, F_GETFL);
         if (flags >= 0 && (flags & O_NONBLOCK) == 0)
             ::fcntl(descriptor, F_SETFL, flags | O_NONBLOCK);
+        // Our writes are whole frames, gathered per turn of the event loop; Nagle's algorithm
+        // would hold a small frame until the peer's delayed ACK (40 ms) whenever an earlier one
+        // is unacknowledged, which is what a command to an otherwise quiet agent runs into.
+        const int on = 1;
+        ::setsockopt(descriptor, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
         QObject::connect(&m_readNotifier, &QSocketNotifier::activated, owner, [this] { readable(); });
     }
 
@@ -118,6 +126,7 @@ public:
     }
 
     qint64 readBudget() const override { return 256 * 1024; }
+    int descriptor() const override { return m_descriptor; }
 
     void close(bool graceful) override
     {
@@ -151,6 +160,7 @@ public:
     {
         socket->setParent(owner);
         socket->setReadBufferSize(256 * 1024);
+        socket->setSocketOption(QAbstractSocket::LowDelayOption, 1); // see DescriptorTransport
         QObject::connect(socket, &QTcpSocket::readyRead, owner, [this] { readable(); });
         QObject::connect(socket, &QTcpSocket::bytesWritten, owner, [this] { writable(); });
         QObject::connect(socket, &QTcpSocket::disconnected, owner, [this] { closed(); });
@@ -310,6 +320,11 @@ void WsConnection::start(std::unique_ptr<detail::WsTransport> transport, const Q
             },
             Qt::QueuedConnection);
     }
+}
+
+int WsConnection::socketDescriptor() const
+{
+    return m_transport ? m_transport->descriptor() : -1;
 }
 
 void WsConnection::setMaxMessageBytes(qint64 bytes)

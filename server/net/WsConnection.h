@@ -63,6 +63,8 @@ public:
     bool isOpen() const { return m_state == State::Open; }
     QHostAddress peerAddress() const { return m_peerAddress; }
     quint16 peerPort() const { return m_peerPort; }
+    // The descriptor on plain TCP while open; -1 over TLS (the QSslSocket has it) or once closed.
+    int socketDescriptor() const;
 
     // An unmasked, unfragmented text frame carrying `utf8` (which must be valid UTF-8).
     static QByteArray encodeTextFrame(QByteArrayView utf8);
