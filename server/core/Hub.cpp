@@ -9,6 +9,7 @@
 #include <QLoggingCategory>
 
 #include <algorithm>
+#include <utility>
 
 Q_LOGGING_CATEGORY(lcHub, "switchboard.hub")
 
@@ -159,11 +160,24 @@ bool Hub::overLimits(const BrowserClient &client) const
 bool Hub::send(quint64 clientId, const OutgoingMessage &message)
 {
     const auto it = m_clients.find(clientId);
-    if (it == m_clients.end() || !it->socket || !it->socket->sendFrame(message.frame()))
+    if (it == m_clients.end() || !it->socket || !it->socket->queueFrame(message.frame()))
         return false;
     ++m_messagesSent;
     if (m_metrics)
         m_metrics->messageSent(metrics::ServerMetrics::Endpoint::Browser, message.type());
+    if (!it->flushPending) {
+        it->flushPending = true;
+        m_unflushed.append(clientId);
+        if (!m_flushScheduled) {
+            m_flushScheduled = true;
+            QMetaObject::invokeMethod(this, &Hub::flushQueued, Qt::QueuedConnection);
+        }
+    }
+    if (!overLimits(*it))
+        return true;
+    // A burst queued within one turn must not count against a client that reads fine: hand
+    // the kernel what it takes now (never blocks) and judge again.
+    it->socket->flush();
     if (!overLimits(*it))
         return true;
 
@@ -345,6 +359,20 @@ void Hub::reportGoodFrame(quint64 clientId)
     const auto it = m_clients.find(clientId);
     if (it != m_clients.end())
         it->consecutiveBadFrames = 0;
+}
+
+void Hub::flushQueued()
+{
+    m_flushScheduled = false;
+    const QList<quint64> ids = std::exchange(m_unflushed, {});
+    for (quint64 id : ids) {
+        const auto it = m_clients.find(id);
+        if (it == m_clients.end())
+            continue;
+        it->flushPending = false;
+        if (it->socket)
+            it->socket->flush();
+    }
 }
 
 void Hub::closeClient(quint64 clientId, QWebSocketProtocol::CloseCode code, const QString &reason)

@@ -53,7 +53,8 @@ struct BrowserClient
     QPointer<WsConnection> socket;
     qint64 lastSeenMs = 0;
     int consecutiveBadFrames = 0;
-    TokenBucket messageRate; // messages from the client
+    TokenBucket messageRate;   // messages from the client
+    bool flushPending = false; // frames queued this turn of the event loop, see Hub::send
 };
 
 class Hub : public QObject
@@ -149,6 +150,9 @@ private:
     // Takes a token for one message; when there is none, answers rate_limited and closes 1008.
     bool withinMessageRate(quint64 clientId);
     bool overLimits(const BrowserClient &client) const;
+    // Writes what send() queued during this turn of the event loop: one gathered write per
+    // client for a whole burst of broadcasts (posted, so it runs before the loop waits again).
+    void flushQueued();
 
     Config m_config;
     QElapsedTimer m_clock;
@@ -159,7 +163,9 @@ private:
     QHash<QString, QList<quint64>> m_clientsByOrg;
     std::array<QList<quint64>, 4> m_clientsByKind; // indexed by ClientKind
     QTimer m_pingTimer;
-    QList<Closing> m_closing; // closed by us, waiting for the peer or the abort deadline
+    QList<Closing> m_closing;   // closed by us, waiting for the peer or the abort deadline
+    QList<quint64> m_unflushed; // clients with frames queued since the last flushQueued()
+    bool m_flushScheduled = false;
     LimitLog m_limitLog;
     quint64 m_messagesReceived = 0;
     quint64 m_messagesSent = 0;

@@ -10,7 +10,10 @@
 #include <cstring>
 #include <fcntl.h>
 #include <limits>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 namespace switchboard {
@@ -31,8 +34,8 @@ public:
 
     // > 0: bytes read; 0: nothing available now; -1: the peer closed or the connection failed.
     virtual qint64 read(char *data, qint64 maxSize) = 0;
-    // Bytes taken (0: would block); -1: the connection failed.
-    virtual qint64 write(const char *data, qint64 size) = 0;
+    // Bytes taken from the buffers, in order (0: would block); -1: the connection failed.
+    virtual qint64 write(const iovec *buffers, int count) = 0;
     // Whether onWritable() is wanted (only while bytes wait).
     virtual void setWriteInterest(bool wanted) = 0;
     // Most bytes one read activation takes before giving others their turn; the transport must
@@ -40,6 +43,7 @@ public:
     virtual qint64 readBudget() const = 0;
     // Ends the connection: `graceful` sends what the transport holds and a FIN, otherwise drop.
     virtual void close(bool graceful) = 0;
+    virtual int descriptor() const { return -1; }
 
 protected:
     void readable() { m_owner->onReadable(); }
@@ -62,6 +66,11 @@ public:
         const int flags = ::fcntl(descriptor, F_GETFL);
         if (flags >= 0 && (flags & O_NONBLOCK) == 0)
             ::fcntl(descriptor, F_SETFL, flags | O_NONBLOCK);
+        // Our writes are whole frames, gathered per turn of the event loop; Nagle's algorithm
+        // would hold a small frame until the peer's delayed ACK (40 ms) whenever an earlier one
+        // is unacknowledged, which is what a command to an otherwise quiet agent runs into.
+        const int on = 1;
+        ::setsockopt(descriptor, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
         QObject::connect(&m_readNotifier, &QSocketNotifier::activated, owner, [this] { readable(); });
     }
 
@@ -83,12 +92,16 @@ public:
         }
     }
 
-    qint64 write(const char *data, qint64 size) override
+    qint64 write(const iovec *buffers, int count) override
     {
         if (m_descriptor < 0)
             return -1;
+        msghdr message{};
+        message.msg_iov = const_cast<iovec *>(buffers);
+        message.msg_iovlen = size_t(count);
         for (;;) {
-            const ssize_t n = ::send(m_descriptor, data, size_t(size), MSG_NOSIGNAL);
+            // sendmsg, not writev: MSG_NOSIGNAL (a peer gone must not raise SIGPIPE).
+            const ssize_t n = ::sendmsg(m_descriptor, &message, MSG_NOSIGNAL);
             if (n >= 0)
                 return qint64(n);
             if (errno == EINTR)
@@ -113,6 +126,7 @@ public:
     }
 
     qint64 readBudget() const override { return 256 * 1024; }
+    int descriptor() const override { return m_descriptor; }
 
     void close(bool graceful) override
     {
@@ -146,6 +160,7 @@ public:
     {
         socket->setParent(owner);
         socket->setReadBufferSize(256 * 1024);
+        socket->setSocketOption(QAbstractSocket::LowDelayOption, 1); // see DescriptorTransport
         QObject::connect(socket, &QTcpSocket::readyRead, owner, [this] { readable(); });
         QObject::connect(socket, &QTcpSocket::bytesWritten, owner, [this] { writable(); });
         QObject::connect(socket, &QTcpSocket::disconnected, owner, [this] { closed(); });
@@ -162,14 +177,25 @@ public:
         return m_socket->read(data, maxSize);
     }
 
-    qint64 write(const char *data, qint64 size) override
+    qint64 write(const iovec *buffers, int count) override
     {
         if (!m_socket || m_socket->state() != QAbstractSocket::ConnectedState)
             return -1;
-        const qint64 room = kMaxBufferedInSocket - m_socket->bytesToWrite();
-        if (room <= 0)
-            return 0;
-        return m_socket->write(data, std::min(size, room));
+        qint64 total = 0;
+        for (int i = 0; i < count; ++i) {
+            const qint64 room = kMaxBufferedInSocket - m_socket->bytesToWrite();
+            if (room <= 0)
+                break;
+            const qint64 size = qint64(buffers[i].iov_len);
+            const qint64 written =
+                m_socket->write(static_cast<const char *>(buffers[i].iov_base), std::min(size, room));
+            if (written < 0)
+                return total > 0 ? total : -1;
+            total += written;
+            if (written < size)
+                break;
+        }
+        return total;
     }
 
     void setWriteInterest(bool) override {} // bytesWritten comes anyway
@@ -296,6 +322,11 @@ void WsConnection::start(std::unique_ptr<detail::WsTransport> transport, const Q
     }
 }
 
+int WsConnection::socketDescriptor() const
+{
+    return m_transport ? m_transport->descriptor() : -1;
+}
+
 void WsConnection::setMaxMessageBytes(qint64 bytes)
 {
     m_decoder.setMaxMessageBytes(size_t(std::max<qint64>(bytes, 0)));
@@ -311,6 +342,21 @@ bool WsConnection::sendFrame(const QByteArray &encodedTextFrame)
     if (m_state != State::Open)
         return false;
     return enqueue(encodedTextFrame, true);
+}
+
+bool WsConnection::queueFrame(const QByteArray &encodedTextFrame)
+{
+    if (m_state != State::Open || !m_transport || m_disconnectedEmitted || m_writeFailureReported)
+        return false;
+    append(encodedTextFrame, true);
+    return true;
+}
+
+void WsConnection::flush()
+{
+    if (!m_transport || m_disconnectedEmitted || m_writeFailureReported || m_waitingForWritable)
+        return;
+    writeQueued();
 }
 
 void WsConnection::ping(QByteArrayView payload)
@@ -361,24 +407,69 @@ bool WsConnection::enqueue(const QByteArray &bytes, bool dataMessage)
 {
     if (!m_transport || m_disconnectedEmitted || m_writeFailureReported)
         return false;
-    qint64 offset = 0;
-    if (m_queue.isEmpty()) {
-        const qint64 written = m_transport->write(bytes.constData(), bytes.size());
+    append(bytes, dataMessage);
+    // While the kernel refuses bytes, the write notifier takes over; otherwise out it goes now,
+    // together with whatever queueFrame() left for the next flush.
+    if (!m_waitingForWritable)
+        writeQueued();
+    return true;
+}
+
+void WsConnection::append(const QByteArray &bytes, bool dataMessage)
+{
+    m_queue.append({bytes, dataMessage});
+    m_queuedBytes += bytes.size();
+    if (dataMessage)
+        ++m_queuedMessages;
+}
+
+bool WsConnection::writeQueued()
+{
+    constexpr int kMaxBuffers = 64;
+    std::array<iovec, kMaxBuffers> buffers;
+    while (!m_queue.isEmpty()) {
+        int count = 0;
+        qint64 wanted = 0;
+        for (qsizetype i = 0; i < m_queue.size() && count < kMaxBuffers; ++i, ++count) {
+            const QByteArray &bytes = m_queue.at(i).bytes;
+            const qint64 skip = i == 0 ? m_firstChunkOffset : 0;
+            buffers[size_t(count)].iov_base = const_cast<char *>(bytes.constData() + skip);
+            buffers[size_t(count)].iov_len = size_t(bytes.size() - skip);
+            wanted += bytes.size() - skip;
+        }
+        const qint64 written = m_transport->write(buffers.data(), count);
         if (written < 0) {
             reportWriteFailureLater();
             return false;
         }
-        if (written == bytes.size())
+        m_queuedBytes -= written;
+        qint64 left = written;
+        while (left > 0) {
+            const Chunk &chunk = m_queue.constFirst();
+            const qint64 rest = chunk.bytes.size() - m_firstChunkOffset;
+            if (left < rest) {
+                m_firstChunkOffset += left;
+                break;
+            }
+            left -= rest;
+            if (chunk.dataMessage)
+                --m_queuedMessages;
+            m_queue.removeFirst();
+            m_firstChunkOffset = 0;
+        }
+        if (written < wanted) {
+            if (!m_waitingForWritable) {
+                m_waitingForWritable = true;
+                m_transport->setWriteInterest(true);
+            }
             return true;
-        offset = written;
-        m_transport->setWriteInterest(true);
+        }
     }
-    if (m_queue.isEmpty())
-        m_firstChunkOffset = offset;
-    m_queue.append({bytes, dataMessage});
-    m_queuedBytes += bytes.size() - offset;
-    if (dataMessage)
-        ++m_queuedMessages;
+    m_queue = {}; // give back the list's storage: most connections are idle most of the time
+    if (m_waitingForWritable) {
+        m_waitingForWritable = false;
+        m_transport->setWriteInterest(false);
+    }
     return true;
 }
 
@@ -392,46 +483,22 @@ void WsConnection::reportWriteFailureLater()
         this, [this] { closeTransport(false); }, Qt::QueuedConnection);
 }
 
-void WsConnection::flushQueue()
+void WsConnection::onWritable()
 {
-    qint64 total = 0;
-    while (!m_queue.isEmpty()) {
-        const Chunk &chunk = m_queue.constFirst();
-        const qint64 remaining = chunk.bytes.size() - m_firstChunkOffset;
-        const qint64 written = m_transport->write(chunk.bytes.constData() + m_firstChunkOffset, remaining);
-        if (written < 0) {
-            closeTransport(false);
-            return;
-        }
-        total += written;
-        m_queuedBytes -= written;
-        if (written < remaining) {
-            m_firstChunkOffset += written;
-            break;
-        }
-        if (chunk.dataMessage)
-            --m_queuedMessages;
-        m_queue.removeFirst();
-        m_firstChunkOffset = 0;
-    }
-    if (m_queue.isEmpty()) {
-        m_transport->setWriteInterest(false);
-        m_queue = {}; // give back the list's storage: most connections are idle most of the time
-    }
-    if (total > 0) {
+    if (!m_transport || m_disconnectedEmitted || m_writeFailureReported)
+        return;
+    const qint64 before = m_queuedBytes;
+    m_waitingForWritable = false; // writeQueued() asks again if the kernel is still full
+    m_transport->setWriteInterest(false);
+    if (!writeQueued())
+        return;
+    if (before > m_queuedBytes) {
         const QPointer<WsConnection> guard(this);
-        Q_EMIT bytesWritten(total);
+        Q_EMIT bytesWritten(before - m_queuedBytes);
         if (!guard)
             return;
     }
     finishIfClosed();
-}
-
-void WsConnection::onWritable()
-{
-    if (!m_transport || m_disconnectedEmitted)
-        return;
-    flushQueue();
 }
 
 void WsConnection::onReadable()

@@ -4,7 +4,8 @@
 // re-encodes every outgoing QString to UTF-8 per recipient, and buffers every write until the
 // event loop comes back to it (two epoll_ctl calls per message). This class:
 // - on plain TCP owns the descriptor itself with one read notifier (a write notifier only while
-//   the kernel refuses bytes) and writes straight to the kernel when nothing is queued;
+//   the kernel refuses bytes) and writes straight to the kernel, or, for fan-out, queues frames
+//   until the owner's flush() so that a burst costs one gathered write (sendmsg) per connection;
 // - takes pre-encoded frames (encodeTextFrame()) so a broadcast encodes once and every recipient
 //   shares the bytes (QByteArray is implicitly shared; a queued frame is not copied);
 // - counts the data messages not yet handed to the kernel, exactly, for the slow-client policy;
@@ -62,12 +63,21 @@ public:
     bool isOpen() const { return m_state == State::Open; }
     QHostAddress peerAddress() const { return m_peerAddress; }
     quint16 peerPort() const { return m_peerPort; }
+    // The descriptor on plain TCP while open; -1 over TLS (the QSslSocket has it) or once closed.
+    int socketDescriptor() const;
 
     // An unmasked, unfragmented text frame carrying `utf8` (which must be valid UTF-8).
     static QByteArray encodeTextFrame(QByteArrayView utf8);
     // Queue one message; false when the connection is not open (nothing is queued then).
     bool sendText(QByteArrayView utf8) { return sendFrame(encodeTextFrame(utf8)); }
     bool sendFrame(const QByteArray &encodedTextFrame);
+    // Queues a frame without writing it: the owner calls flush() once it has queued what this
+    // turn of the event loop produced, so a burst of broadcasts costs one syscall per
+    // connection, not one per message. (sendFrame()/ping()/close() write the queue too.)
+    bool queueFrame(const QByteArray &encodedTextFrame);
+    // Hands the kernel what it takes now; never blocks, never emits (a failure is reported
+    // from the event loop).
+    void flush();
     void ping(QByteArrayView payload = {});
     // Starts the closing handshake: a close frame goes out after what is queued, messages that
     // still arrive are dropped, and the transport closes once the peer answered (or when the
@@ -109,7 +119,9 @@ private:
     void onTransportClosed();
 
     bool enqueue(const QByteArray &bytes, bool dataMessage);
-    void flushQueue();
+    void append(const QByteArray &bytes, bool dataMessage);
+    // Writes the queue with gathered writes; false after a failure (reported later).
+    bool writeQueued();
     void decode();
     bool handleControl(ws::Opcode opcode, std::string_view payload);
     void failConnection(quint16 code, const QString &reason);
@@ -133,6 +145,7 @@ private:
     QHostAddress m_peerAddress;
     quint16 m_peerPort = 0;
     State m_state = State::Open;
+    bool m_waitingForWritable = false; // the kernel refused bytes; the write notifier is on
     bool m_closeSent = false;
     bool m_closeReceived = false;
     bool m_disconnectedEmitted = false;

@@ -55,6 +55,7 @@ private Q_SLOTS:
     void broadcastReachesExactlyTheRightClients();
     void indexesFollowConnectsAndDisconnects();
     void messagesNeverShareAFrame();
+    void burstOverTheMessageLimitIsNotSlow();
     void wireBytesMatchWhatThePeerReceives_data();
     void wireBytesMatchWhatThePeerReceives();
     void slowClientIsDroppedWhileFastOneKeepsUp_data();
@@ -194,6 +195,27 @@ void HubTest::messagesNeverShareAFrame()
     QCOMPARE(client->partialFrames, 0);
     for (int i = 0; i < kCount; ++i)
         QCOMPARE(client->messages.at(i).value("seq"_L1).toInt(), i);
+}
+
+void HubTest::burstOverTheMessageLimitIsNotSlow()
+{
+    // Frames of one turn are queued and written together after it; a burst longer than the
+    // slow-client message limit to a client that reads fine must be written, not judged slow.
+    Hub::Config config = quietConfig();
+    config.maxUnsentMessages = 16;
+    Hub hub(config);
+    HubHarness harness(&hub);
+    QVERIFY(harness.listening());
+    QSignalSpy dropped(&hub, &Hub::slowClientDropped);
+    quint64 id = 0;
+    auto client = harness.connect(ClientKind::Sessions, makeContext(u"acme"_s, u"alice"_s), &id);
+    QVERIFY(client);
+    constexpr int kCount = 100;
+    for (int i = 0; i < kCount; ++i)
+        QVERIFY(hub.send(id, message({{u"type"_s, u"tick"_s}, {u"seq"_s, i}})));
+    QTRY_COMPARE(client->messages.size(), kCount);
+    QCOMPARE(dropped.size(), 0);
+    QCOMPARE(hub.client(id)->socket->messagesToWrite(), 0);
 }
 
 void HubTest::wireBytesMatchWhatThePeerReceives_data()

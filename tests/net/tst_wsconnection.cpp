@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -218,6 +219,8 @@ private Q_SLOTS:
     void abortReportsOnce();
     void backpressureIsCountedExactly();
     void sharedFrameReachesEveryone();
+    void queuedFramesWaitForFlush();
+    void noDelayIsSet();
 
 private:
     WsConnection *accept(RawWsClient &client, const std::string &extra = {}, int receiveBuffer = 0);
@@ -482,6 +485,48 @@ void tst_WsConnection::sharedFrameReachesEveryone()
     QTRY_VERIFY((second.pump(), second.count(ws::Opcode::Text) == 1));
     QCOMPARE(first.received.first().payload, std::string("{\"type\":\"broadcast\"}"));
     QCOMPARE(second.received.first().payload, std::string("{\"type\":\"broadcast\"}"));
+}
+
+void tst_WsConnection::queuedFramesWaitForFlush()
+{
+    RawWsClient client;
+    WsConnection *connection = accept(client);
+    QVERIFY(connection);
+    for (int i = 0; i < 3; ++i)
+        QVERIFY(connection->queueFrame(WsConnection::encodeTextFrame(QByteArray::number(i))));
+    QCOMPARE(connection->messagesToWrite(), 3);
+    QTest::qWait(50);
+    client.pump();
+    QCOMPARE(client.count(ws::Opcode::Text), 0); // nothing written before flush()
+
+    connection->flush();
+    QCOMPARE(connection->messagesToWrite(), 0);
+    QVERIFY(connection->sendText("3")); // a direct send goes behind the queued ones
+    QTRY_VERIFY((client.pump(), client.count(ws::Opcode::Text) == 4));
+    for (int i = 0; i < 4; ++i)
+        QCOMPARE(client.received.at(i).payload, std::to_string(i));
+
+    // A close writes what is still queued first.
+    QVERIFY(connection->queueFrame(WsConnection::encodeTextFrame("4")));
+    connection->close(1000);
+    QTRY_VERIFY((client.pump(), client.closeFrame().has_value()));
+    QCOMPARE(client.received.at(4).payload, std::string("4"));
+}
+
+void tst_WsConnection::noDelayIsSet()
+{
+    // Without TCP_NODELAY a small frame behind an unacknowledged one waits for the peer's
+    // delayed ACK: 40 ms added to a command round trip at low rates (docs/BENCHMARKS.md).
+    RawWsClient client;
+    WsConnection *connection = accept(client);
+    QVERIFY(connection);
+    QVERIFY(connection->socketDescriptor() >= 0);
+    int noDelay = 0;
+    socklen_t size = sizeof noDelay;
+    QCOMPARE(::getsockopt(connection->socketDescriptor(), IPPROTO_TCP, TCP_NODELAY, &noDelay, &size), 0);
+    QCOMPARE(noDelay, 1);
+    connection->abort();
+    QCOMPARE(connection->socketDescriptor(), -1);
 }
 
 QTEST_GUILESS_MAIN(tst_WsConnection)
