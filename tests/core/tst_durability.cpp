@@ -2,12 +2,12 @@
 // directory, commands queued through the admin stream, `kill -9`, a restart, and then every
 // command completes exactly once; what was acknowledged before the kill is not sent again.
 #include "ProgramTestSupport.h"
+#include "ServerProcess.h"
 #include "TestClients.h"
 
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QProcess>
-#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -33,26 +33,9 @@ private:
                 m_dir->path()};
     }
 
-    QString runCli(const QStringList &arguments)
-    {
-        QProcess process;
-        process.start(QStringLiteral(SWITCHBOARD_SERVER_BINARY), arguments + common());
-        if (!process.waitForFinished(20000) || process.exitCode() != 0) {
-            qWarning() << "CLI failed:" << arguments << process.readAllStandardError();
-            return {};
-        }
-        return QString::fromUtf8(process.readAllStandardOutput());
-    }
+    QString runCli(const QStringList &arguments) { return runServerCommand(arguments + common(), 20000); }
 
-    QByteArray addAgent(const QString &agentId)
-    {
-        const QString out = runCli(
-            {u"agent"_s, u"add"_s, u"--id"_s, agentId, u"--org"_s, u"acme"_s, u"--platform"_s, u"docker"_s});
-        return QRegularExpression(u"^([0-9a-f]{64})$"_s, QRegularExpression::MultilineOption)
-            .match(out)
-            .captured(1)
-            .toLatin1();
-    }
+    QByteArray addAgent(const QString &agentId) { return agentKeyFrom(runCli(agentAddArguments(agentId))); }
 
     QString adminToken()
     {

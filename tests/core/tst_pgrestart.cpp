@@ -4,12 +4,12 @@
 // does not — never a silent success), /readyz reports the outage, and the server serves again
 // by itself.
 #include "PostgresProcess.h"
+#include "ServerProcess.h"
 #include "TestClients.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
-#include <QRegularExpression>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -30,13 +30,6 @@ namespace {
 constexpr int kLong = 30000; // anything that involves processes or waiting out the reconnect window
 
 const QString kSecret = u"pgrestart-test-secret-0123456789abcdef0123456789"_s;
-
-quint16 freePort()
-{
-    QTcpServer probe;
-    probe.listen(QHostAddress::LocalHost, 0);
-    return probe.serverPort();
-}
 
 } // namespace
 
@@ -59,14 +52,7 @@ private:
     QString runCli(const QStringList &arguments)
     {
         QTemporaryDir dataDir;
-        QProcess process;
-        process.start(QStringLiteral(SWITCHBOARD_SERVER_BINARY),
-                      arguments + common() + QStringList{u"--data-dir"_s, dataDir.path()});
-        if (!process.waitForFinished(30000) || process.exitCode() != 0) {
-            qWarning() << "CLI failed:" << arguments << process.readAllStandardError();
-            return {};
-        }
-        return QString::fromUtf8(process.readAllStandardOutput());
+        return runServerCommand(arguments + common() + QStringList{u"--data-dir"_s, dataDir.path()});
     }
 
     QUrl ws(const QString &path, const QString &token) const
@@ -165,12 +151,7 @@ private Q_SLOTS:
             QSKIP("PostgreSQL server binaries not found (initdb, pg_ctl): this test needs a real "
                   "PostgreSQL; install postgresql or set SWITCHBOARD_PG_BINDIR");
         QVERIFY2(m_postgres.start(), qPrintable(m_postgres.errorString()));
-        const QString out = runCli({u"agent"_s, u"add"_s, u"--id"_s, u"ag-1"_s, u"--org"_s, u"acme"_s,
-                                    u"--platform"_s, u"docker"_s});
-        m_apiKey = QRegularExpression(u"^([0-9a-f]{64})$"_s, QRegularExpression::MultilineOption)
-                       .match(out)
-                       .captured(1)
-                       .toLatin1();
+        m_apiKey = agentKeyFrom(runCli(agentAddArguments(u"ag-1"_s)));
         QVERIFY(!m_apiKey.isEmpty());
         m_adminToken = runCli({u"token"_s, u"issue"_s, u"--user"_s, u"root"_s, u"--org"_s, u"acme"_s,
                                u"--role"_s, u"admin"_s})

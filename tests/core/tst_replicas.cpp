@@ -5,13 +5,13 @@
 #include "../redis/RedisTestSupport.h"
 #include "PostgresProcess.h"
 #include "ProgramTestSupport.h"
+#include "ServerProcess.h"
 #include "TestClients.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
-#include <QRegularExpression>
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
@@ -28,20 +28,6 @@ namespace {
 constexpr int kLong = 30000; // anything that involves processes, Redis or the presence refresh
 
 const QString kSecret = u"replicas-test-secret-0123456789abcdef0123456789"_s;
-
-struct Replica
-{
-    QString name;
-    quint16 port = 0;
-    std::unique_ptr<QTemporaryDir> dataDir;
-    std::unique_ptr<QProcess> process;
-
-    QUrl wsBase() const { return QUrl(u"ws://127.0.0.1:%1"_s.arg(port)); }
-    QUrl ws(const QString &path, const QString &token) const
-    {
-        return QUrl(u"ws://127.0.0.1:%1%2?token=%3"_s.arg(port).arg(path, token));
-    }
-};
 
 } // namespace
 
@@ -68,25 +54,10 @@ private:
     QString runCli(const QStringList &arguments)
     {
         QTemporaryDir dataDir;
-        QProcess process;
-        process.start(QStringLiteral(SWITCHBOARD_SERVER_BINARY),
-                      arguments + common() + QStringList{u"--data-dir"_s, dataDir.path()});
-        if (!process.waitForFinished(30000) || process.exitCode() != 0) {
-            qWarning() << "CLI failed:" << arguments << process.readAllStandardError();
-            return {};
-        }
-        return QString::fromUtf8(process.readAllStandardOutput());
+        return runServerCommand(arguments + common() + QStringList{u"--data-dir"_s, dataDir.path()});
     }
 
-    QByteArray addAgent(const QString &agentId)
-    {
-        const QString out = runCli(
-            {u"agent"_s, u"add"_s, u"--id"_s, agentId, u"--org"_s, u"acme"_s, u"--platform"_s, u"docker"_s});
-        return QRegularExpression(u"^([0-9a-f]{64})$"_s, QRegularExpression::MultilineOption)
-            .match(out)
-            .captured(1)
-            .toLatin1();
-    }
+    QByteArray addAgent(const QString &agentId) { return agentKeyFrom(runCli(agentAddArguments(agentId))); }
 
     QString token(const QString &user, const QString &org, const QString &role)
     {
@@ -96,41 +67,8 @@ private:
 
     bool startReplica(Replica &replica)
     {
-        if (replica.port == 0)
-            replica.port = freePort();
-        if (!replica.dataDir)
-            replica.dataDir = std::make_unique<QTemporaryDir>();
-        replica.process = std::make_unique<QProcess>();
-        replica.process->setProcessChannelMode(QProcess::ForwardedErrorChannel);
-        // A crashed or timed-out test must not leave replicas behind.
-        replica.process->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
-        replica.process->start(
-            QStringLiteral(SWITCHBOARD_SERVER_BINARY),
-            QStringList{u"--listen"_s, u"127.0.0.1:%1"_s.arg(replica.port), u"--log-level"_s, u"warning"_s,
-                        u"--redis"_s, u"redis://127.0.0.1:%1"_s.arg(m_redis->port()), u"--replica-name"_s,
-                        replica.name, u"--data-dir"_s, replica.dataDir->path()} +
-                common());
-        if (!replica.process->waitForStarted())
-            return false;
-        // Ready means: serving, and its presence is in Redis (cross-replica routing works).
-        return QTest::qWaitFor(
-            [&] { return replica.process->state() == QProcess::Running && redisOk(replica); }, kLong);
+        return switchboard::test::startReplica(replica, m_redis->port(), common(), kLong);
     }
-
-    void killReplica(Replica &replica)
-    {
-        if (!replica.process || replica.process->state() == QProcess::NotRunning)
-            return;
-        ::kill(static_cast<pid_t>(replica.process->processId()), SIGKILL);
-        replica.process->waitForFinished(10000);
-    }
-
-    static QByteArray readiness(const Replica &replica)
-    {
-        const RawHttpResponse response = rawHttp(replica.port, httpRequest("GET", "/readyz"), 2000);
-        return response.status == 200 ? response.body : QByteArray();
-    }
-    static bool redisOk(const Replica &replica) { return readiness(replica).contains(R"("redis":"ok")"); }
 
     // One command to the test's redis-server; the reply's first line.
     QByteArray redisCommand(const QByteArray &command)
