@@ -71,12 +71,11 @@ quint64 LogRelay::addViewer(WsConnection *socket, const OrgContext &viewer,
     const bool remote = !session.agentId.isEmpty() && !m_agents->isAgentConnected(session.agentId) &&
                         m_remote.follow && !m_shutDown;
     if (!remote && (session.agentId.isEmpty() || !m_agents->isAgentConnected(session.agentId))) {
-        const QString why =
-            session.agentId.isEmpty() ? u"session %1 has no agent yet"_s.arg(sessionId)
-            : m_replica.isEmpty()
-                ? u"agent %1 of session %2 is not connected"_s.arg(session.agentId, sessionId)
-                : u"agent %1 of session %2 is not connected to replica %3: live logs are served only by the "
-                  "replica holding the agent"_s.arg(session.agentId, sessionId, m_replica);
+        const QString why = session.agentId.isEmpty() ? u"session %1 has no agent yet"_s.arg(sessionId)
+                            : m_replica.isEmpty()
+                                ? u"agent %1 of session %2 is not connected"_s.arg(session.agentId, sessionId)
+                                : u"agent %1 of session %2 is not connected to replica %3"_s.arg(
+                                      session.agentId, sessionId, m_replica);
         endViewer(clientId, {sessionId, EndReason::AgentUnavailable, why});
         return clientId;
     }

@@ -37,9 +37,10 @@ public:
              QObject *parent = nullptr);
 
     // Takes an upgraded socket of a viewer allowed to see `session` and joins it to the session's
-    // stream (starting one with tailLines if none runs). When the session can't be streamed now
-    // (ended, agent not connected here, too many viewers) the viewer gets log_end and is closed.
-    // Returns the viewer's Hub client id.
+    // stream (starting one with tailLines if none runs; an agent on another replica is followed
+    // through the RemoteSource). When the session can't be streamed now (ended, agent not
+    // connected here and no RemoteSource, too many viewers) the viewer gets log_end and is
+    // closed. Returns the viewer's Hub client id.
     quint64 addViewer(WsConnection *socket, const OrgContext &viewer, const protocol::SessionInfo &session,
                       int tailLines);
 
@@ -51,8 +52,7 @@ public:
 
     // Shutdown: no more commands to agents (the Hub closes the viewers with 1001).
     void shutdown() { m_shutDown = true; }
-    // Cluster mode: live logs are relayed only by the replica holding the session's agent; a
-    // viewer elsewhere gets agent_unavailable saying so (this replica's name in the message).
+    // Cluster mode: this replica's name, in the messages of streams it cannot serve.
     void setReplicaName(const QString &replica) { m_replica = replica; }
 
     // Cluster mode (ClusterLogRelay): a viewer of a session whose agent is on another replica
