@@ -45,6 +45,19 @@ inline QByteArray confirmChannel(const QString &replica)
 {
     return "pod:" + replica.toUtf8() + ":confirm";
 }
+// Requests to `replica` to follow (and keep following) or to stop following a session's live log
+// for another replica's viewers (ClusterLogRelay).
+inline QByteArray logFollowChannel(const QString &replica)
+{
+    return "pod:" + replica.toUtf8() + ":logs";
+}
+// A session's live log, published by the replica holding its agent while other replicas follow it:
+// the viewers' own `log` / `log_end` messages.
+inline constexpr char kSessionLogChannelPrefix[] = "logs:";
+inline QByteArray sessionLogChannel(const QString &sessionId)
+{
+    return kSessionLogChannelPrefix + sessionId.toUtf8();
+}
 // Browser traffic fanned out to every replica.
 inline constexpr char kEventsChannel[] = "switchboard:events";
 

@@ -68,13 +68,14 @@ quint64 LogRelay::addViewer(WsConnection *socket, const OrgContext &viewer,
                                  sessionId, protocol::sessionStateName(session.state))});
         return clientId;
     }
-    if (session.agentId.isEmpty() || !m_agents->isAgentConnected(session.agentId)) {
-        const QString why =
-            session.agentId.isEmpty() ? u"session %1 has no agent yet"_s.arg(sessionId)
-            : m_replica.isEmpty()
-                ? u"agent %1 of session %2 is not connected"_s.arg(session.agentId, sessionId)
-                : u"agent %1 of session %2 is not connected to replica %3: live logs are served only by the "
-                  "replica holding the agent"_s.arg(session.agentId, sessionId, m_replica);
+    const bool remote = !session.agentId.isEmpty() && !m_agents->isAgentConnected(session.agentId) &&
+                        m_remote.follow && !m_shutDown;
+    if (!remote && (session.agentId.isEmpty() || !m_agents->isAgentConnected(session.agentId))) {
+        const QString why = session.agentId.isEmpty() ? u"session %1 has no agent yet"_s.arg(sessionId)
+                            : m_replica.isEmpty()
+                                ? u"agent %1 of session %2 is not connected"_s.arg(session.agentId, sessionId)
+                                : u"agent %1 of session %2 is not connected to replica %3"_s.arg(
+                                      session.agentId, sessionId, m_replica);
         endViewer(clientId, {sessionId, EndReason::AgentUnavailable, why});
         return clientId;
     }
@@ -90,8 +91,16 @@ quint64 LogRelay::addViewer(WsConnection *socket, const OrgContext &viewer,
     stream.orgId = session.orgId;
     stream.viewers = {clientId};
     stream.generation = m_nextGeneration++;
+    stream.remote = remote;
     m_streams.insert(sessionId, stream);
     m_viewerOf.insert(clientId, sessionId);
+    if (remote) {
+        qCInfo(lcLogRelay) << "log stream of" << sessionId << "follows agent" << stream.agentId
+                           << "on another replica for viewer" << clientId;
+        Q_EMIT streamStarted(sessionId, stream.agentId);
+        m_remote.follow(sessionId, stream.agentId, stream.orgId, tailLines);
+        return clientId;
+    }
     qCInfo(lcLogRelay) << "log stream of" << sessionId << "starts on agent" << stream.agentId << "for viewer"
                        << clientId;
     issueStreamLogs(stream, tailLines);
@@ -127,7 +136,7 @@ void LogRelay::sessionStateChanged(const QString &sessionId, protocol::SessionSt
 void LogRelay::onLogLines(const QString &agentId, const wire::LogLines &log)
 {
     const auto it = m_streams.constFind(log.sessionId);
-    if (it == m_streams.cend() || it->agentId != agentId) {
+    if (it == m_streams.cend() || it->agentId != agentId || it->remote) {
         // Another agent's session, or lines still in flight after stop_logs: nobody may see them.
         ++m_droppedFrames;
         qCDebug(lcLogRelay) << "dropped" << log.lines.size() << "log lines of" << log.sessionId
@@ -142,20 +151,91 @@ void LogRelay::onLogLines(const QString &agentId, const wire::LogLines &log)
         }
         return;
     }
+    fanOut(log.sessionId, log.lines, true);
+}
+
+void LogRelay::fanOut(const QString &sessionId, const QStringList &lines, bool toRemote)
+{
+    const auto it = m_streams.constFind(sessionId);
+    if (it == m_streams.cend())
+        return;
     const quint64 generation = it->generation;
     const QList<QStringList> chunks =
-        protocol::logs::splitLines(log.lines, m_config.maxLinesPerMessage, m_config.maxBytesPerMessage);
+        protocol::logs::splitLines(lines, m_config.maxLinesPerMessage, m_config.maxBytesPerMessage);
     for (const QStringList &chunk : chunks) {
         // Sending may drop a slow viewer, and with the last one the stream: look it up each time.
-        const auto stream = m_streams.constFind(log.sessionId);
+        const auto stream = m_streams.constFind(sessionId);
         if (stream == m_streams.cend() || stream->generation != generation)
             return;
+        if (toRemote && stream->servesRemote)
+            Q_EMIT remoteLines(sessionId, chunk);
         const OutgoingMessage message =
-            OutgoingMessage::fromUtf8(protocol::logs::encodeLogLines({log.sessionId, chunk}));
+            OutgoingMessage::fromUtf8(protocol::logs::encodeLogLines({sessionId, chunk}));
         const QList<quint64> viewers = stream->viewers;
         for (quint64 viewer : viewers)
             m_hub->send(viewer, message);
     }
+}
+
+void LogRelay::deliverRemoteLines(const QString &sessionId, const QStringList &lines)
+{
+    const auto it = m_streams.constFind(sessionId);
+    if (it == m_streams.cend() || !it->remote) {
+        ++m_droppedFrames;
+        return;
+    }
+    fanOut(sessionId, lines, false);
+}
+
+void LogRelay::endRemoteStream(const LogEnd &end)
+{
+    const auto it = m_streams.constFind(end.sessionId);
+    if (it != m_streams.cend() && it->remote)
+        endStream(end.sessionId, end.reason, end.message);
+}
+
+std::optional<LogEnd> LogRelay::serveRemote(const QString &sessionId, const QString &agentId,
+                                            const QString &orgId, int tailLines)
+{
+    const auto it = m_streams.find(sessionId);
+    if (it != m_streams.end() && !it->remote && it->agentId == agentId) {
+        it->servesRemote = true;
+        return std::nullopt;
+    }
+    if (m_shutDown || !m_agents->isAgentConnected(agentId))
+        return LogEnd{
+            sessionId, EndReason::AgentUnavailable,
+            u"agent %1 of session %2 is not connected to replica %3"_s.arg(agentId, sessionId, m_replica)};
+    if (it != m_streams.end())
+        return LogEnd{sessionId, EndReason::StreamFailed,
+                      u"replica %1 streams session %2 from another agent"_s.arg(m_replica, sessionId)};
+    m_orphaned.remove(sessionId);
+    Stream stream;
+    stream.sessionId = sessionId;
+    stream.agentId = agentId;
+    stream.orgId = orgId;
+    stream.generation = m_nextGeneration++;
+    stream.servesRemote = true;
+    m_streams.insert(sessionId, stream);
+    qCInfo(lcLogRelay) << "log stream of" << sessionId << "starts on agent" << agentId
+                       << "for other replicas";
+    issueStreamLogs(stream, tailLines);
+    Q_EMIT streamStarted(sessionId, agentId);
+    return std::nullopt;
+}
+
+void LogRelay::releaseRemote(const QString &sessionId)
+{
+    const auto it = m_streams.find(sessionId);
+    if (it == m_streams.end() || it->remote || !it->servesRemote)
+        return;
+    it->servesRemote = false;
+    if (!it->viewers.isEmpty())
+        return;
+    const Stream last = *it;
+    m_streams.erase(it);
+    qCInfo(lcLogRelay) << "no replica follows" << sessionId << "any more; stopping its log stream";
+    issueStopLogs(last);
 }
 
 void LogRelay::onAgentConnected(const protocol::AgentInfo &agent)
@@ -163,7 +243,7 @@ void LogRelay::onAgentConnected(const protocol::AgentInfo &agent)
     // A connection that replaced another one (close code 4000) starts without the streams of the
     // old one: ask again, without a tail the viewers have already seen.
     for (const Stream &stream : std::as_const(m_streams)) {
-        if (stream.agentId == agent.agentId)
+        if (stream.agentId == agent.agentId && !stream.remote)
             issueStreamLogs(stream, 0);
     }
 }
@@ -175,7 +255,7 @@ void LogRelay::onAgentDisconnected(const protocol::AgentInfo &agent)
     if (m_orphaned.size() > 10000)
         m_orphaned.clear();
     for (const Stream &stream : std::as_const(m_streams)) {
-        if (stream.agentId == agent.agentId) {
+        if (stream.agentId == agent.agentId && !stream.remote) {
             affected.append(stream.sessionId);
             m_orphaned.insert(stream.sessionId, stream);
         }
@@ -188,7 +268,7 @@ void LogRelay::onAgentDisconnected(const protocol::AgentInfo &agent)
 void LogRelay::onStatusReported(const QString &agentId, const wire::StatusReport &status)
 {
     const auto it = m_streams.constFind(status.sessionId);
-    if (it != m_streams.cend() && it->agentId == agentId)
+    if (it != m_streams.cend() && it->agentId == agentId && !it->remote)
         sessionStateChanged(status.sessionId, status.state);
 }
 
@@ -198,7 +278,7 @@ void LogRelay::onCommandFinished(const protocol::CommandInfo &command)
         command.action != wire::actionName(wire::Action::StreamLogs))
         return;
     const auto it = m_streams.constFind(command.sessionId);
-    if (it == m_streams.cend() || it->agentId != command.agentId)
+    if (it == m_streams.cend() || it->agentId != command.agentId || it->remote)
         return;
     endStream(command.sessionId, EndReason::StreamFailed,
               u"agent %1 could not stream the log: %2"_s.arg(command.agentId, command.error));
@@ -213,10 +293,17 @@ void LogRelay::onClientRemoved(quint64 clientId)
     if (it == m_streams.end())
         return;
     it->viewers.removeOne(clientId);
-    if (!it->viewers.isEmpty())
+    // Other replicas' followers keep the agent's stream running (releaseRemote ends it).
+    if (!it->viewers.isEmpty() || it->servesRemote)
         return;
     const Stream last = *it;
     m_streams.erase(it);
+    if (last.remote) {
+        qCInfo(lcLogRelay) << "last viewer of" << sessionId << "left; no longer following it";
+        if (m_remote.unfollow)
+            m_remote.unfollow(sessionId);
+        return;
+    }
     qCInfo(lcLogRelay) << "last viewer of" << sessionId << "left; stopping its log stream";
     issueStopLogs(last);
 }
@@ -239,6 +326,10 @@ void LogRelay::endStream(const QString &sessionId, EndReason reason, const QStri
     qCInfo(lcLogRelay) << "log stream of" << sessionId << "ended:" << protocol::logs::endReasonName(reason)
                        << message;
     const LogEnd end{sessionId, reason, message};
+    if (ended.remote && m_remote.unfollow)
+        m_remote.unfollow(sessionId);
+    if (ended.servesRemote)
+        Q_EMIT remoteStreamEnded(end);
     for (quint64 viewer : ended.viewers)
         endViewer(viewer, end);
     Q_EMIT streamEnded(sessionId, reason);

@@ -14,6 +14,9 @@
 #include <QHash>
 #include <QObject>
 
+#include <functional>
+#include <optional>
+
 namespace switchboard {
 
 class AgentHub;
@@ -34,9 +37,10 @@ public:
              QObject *parent = nullptr);
 
     // Takes an upgraded socket of a viewer allowed to see `session` and joins it to the session's
-    // stream (starting one with tailLines if none runs). When the session can't be streamed now
-    // (ended, agent not connected here, too many viewers) the viewer gets log_end and is closed.
-    // Returns the viewer's Hub client id.
+    // stream (starting one with tailLines if none runs; an agent on another replica is followed
+    // through the RemoteSource). When the session can't be streamed now (ended, agent not
+    // connected here and no RemoteSource, too many viewers) the viewer gets log_end and is
+    // closed. Returns the viewer's Hub client id.
     quint64 addViewer(WsConnection *socket, const OrgContext &viewer, const protocol::SessionInfo &session,
                       int tailLines);
 
@@ -48,9 +52,29 @@ public:
 
     // Shutdown: no more commands to agents (the Hub closes the viewers with 1001).
     void shutdown() { m_shutDown = true; }
-    // Cluster mode: live logs are relayed only by the replica holding the session's agent; a
-    // viewer elsewhere gets agent_unavailable saying so (this replica's name in the message).
+    // Cluster mode: this replica's name, in the messages of streams it cannot serve.
     void setReplicaName(const QString &replica) { m_replica = replica; }
+
+    // Cluster mode (ClusterLogRelay): a viewer of a session whose agent is on another replica
+    // gets that replica's stream through `follow` (lines come back through deliverRemoteLines, the
+    // end through endRemoteStream); `unfollow` when its last viewer left or its stream ended here.
+    struct RemoteSource
+    {
+        std::function<void(const QString &sessionId, const QString &agentId, const QString &orgId,
+                           int tailLines)>
+            follow;
+        std::function<void(const QString &sessionId)> unfollow;
+    };
+    void setRemoteSource(RemoteSource source) { m_remote = std::move(source); }
+    void deliverRemoteLines(const QString &sessionId, const QStringList &lines);
+    void endRemoteStream(const protocol::logs::LogEnd &end);
+    // Other replicas follow a session whose agent is here: its stream runs (started if needed) while
+    // they do, whatever the local viewers do, and its chunks go out through remoteLines and its end
+    // through remoteStreamEnded. Returns why it cannot be followed, or nullopt.
+    std::optional<protocol::logs::LogEnd> serveRemote(const QString &sessionId, const QString &agentId,
+                                                      const QString &orgId, int tailLines);
+    // No other replica follows it any more: stop_logs unless local viewers still watch.
+    void releaseRemote(const QString &sessionId);
 
     int streamCount() const { return int(m_streams.size()); }
     int viewerCount(const QString &sessionId) const;
@@ -60,6 +84,8 @@ public:
 Q_SIGNALS:
     void streamStarted(const QString &sessionId, const QString &agentId);
     void streamEnded(const QString &sessionId, protocol::logs::EndReason reason);
+    void remoteLines(const QString &sessionId, const QStringList &lines);
+    void remoteStreamEnded(const protocol::logs::LogEnd &end);
 
 private:
     struct Stream
@@ -67,8 +93,10 @@ private:
         QString sessionId;
         QString agentId;
         QString orgId;
-        QList<quint64> viewers; // in joining order
-        quint64 generation = 0; // tells a stream from a later one of the same session
+        QList<quint64> viewers;    // in joining order
+        quint64 generation = 0;    // tells a stream from a later one of the same session
+        bool remote = false;       // served by the agent's replica, not by an agent here
+        bool servesRemote = false; // other replicas follow it (its agent is here)
     };
 
     void onLogLines(const QString &agentId, const protocol::agent::LogLines &log);
@@ -84,6 +112,8 @@ private:
     void endStream(const QString &sessionId, protocol::logs::EndReason reason, const QString &message);
     void issueStreamLogs(const Stream &stream, int tailLines);
     void issueStopLogs(const Stream &stream);
+    // Encodes the lines once per chunk and sends them to the stream's viewers.
+    void fanOut(const QString &sessionId, const QStringList &lines, bool toRemote);
 
     Hub *m_hub;
     AgentHub *m_agents;
@@ -91,6 +121,7 @@ private:
     Config m_config;
     bool m_shutDown = false;
     QString m_replica;
+    RemoteSource m_remote;
     QHash<QString, Stream> m_streams;   // by sessionId
     QHash<quint64, QString> m_viewerOf; // viewer client id -> sessionId
     // Streams ended because their agent went away, by sessionId. A stream_logs the agent never

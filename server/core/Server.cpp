@@ -3,6 +3,7 @@
 
 #include "cluster/ClusterBus.h"
 #include "cluster/ClusterLoad.h"
+#include "cluster/ClusterLogRelay.h"
 #include "cluster/ClusterPresence.h"
 #include "cluster/CommandRouter.h"
 #include "redis/RedisConnection.h"
@@ -169,6 +170,7 @@ Server::~Server()
     delete m_databaseProbe;
     // The cluster parts call into the ledger, the hub and the admin service: they go first.
     delete m_load;
+    delete m_clusterLogs;
     delete m_bus;
     delete m_router;
     delete m_presence;
@@ -325,6 +327,9 @@ void Server::createCluster()
     m_admin->setClusterLoad(m_load);
     m_sessions->setPresence(m_presence);
     m_logs->setReplicaName(m_settings.replicaName);
+    ClusterLogRelay::Config logConfig;
+    logConfig.replica = m_settings.replicaName;
+    m_clusterLogs = new ClusterLogRelay(m_redis, m_subscriber, m_presence, logConfig, this);
     wireCluster();
 }
 
@@ -344,6 +349,23 @@ void Server::wireCluster()
                 m_presence->agentDisconnected(agent.agentId);
             });
     connect(m_presence, &ClusterPresence::agentClaimedElsewhere, m_agents, &AgentHub::closeClaimedElsewhere);
+
+    // Live logs: viewers here of an agent elsewhere follow its replica's stream; other replicas'
+    // viewers of an agent here follow ours.
+    m_logs->setRemoteSource(
+        {[this](const QString &sessionId, const QString &agentId, const QString &orgId, int tailLines) {
+             m_clusterLogs->follow({sessionId, agentId, orgId, tailLines});
+         },
+         [this](const QString &sessionId) { m_clusterLogs->unfollow(sessionId); }});
+    m_clusterLogs->setServing(
+        [this](const ClusterLogRelay::Follow &follow) {
+            return m_logs->serveRemote(follow.sessionId, follow.agentId, follow.orgId, follow.tailLines);
+        },
+        [this](const QString &sessionId) { m_logs->releaseRemote(sessionId); });
+    connect(m_clusterLogs, &ClusterLogRelay::linesReceived, m_logs, &LogRelay::deliverRemoteLines);
+    connect(m_clusterLogs, &ClusterLogRelay::followEnded, m_logs, &LogRelay::endRemoteStream);
+    connect(m_logs, &LogRelay::remoteLines, m_clusterLogs, &ClusterLogRelay::publishLines);
+    connect(m_logs, &LogRelay::remoteStreamEnded, m_clusterLogs, &ClusterLogRelay::publishEnd);
     // ClusterPresence logs the outage and the recovery, once each.
     connect(m_presence, &ClusterPresence::availabilityChanged, this, [this](bool available) {
         m_gateway->setRedisAvailable(available);

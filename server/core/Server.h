@@ -21,6 +21,7 @@ class ServerMetrics;
 class AdminService;
 class DatabaseProbe;
 class MetricsEndpoint;
+class ClusterLogRelay;
 class ClusterBus;
 class ClusterLoad;
 class ClusterPresence;
@@ -79,6 +80,7 @@ public:
     CommandRouter *commandRouter() const { return m_router; }
     ClusterBus *clusterBus() const { return m_bus; }
     ClusterLoad *clusterLoad() const { return m_load; }
+    ClusterLogRelay *clusterLogRelay() const { return m_clusterLogs; }
     // What GET /metrics shows; updated by the components.
     metrics::ServerMetrics *metrics() const { return m_metrics.get(); }
     DatabaseProbe *databaseProbe() const { return m_databaseProbe; }
@@ -123,6 +125,7 @@ private:
     ClusterPresence *m_presence = nullptr;
     CommandRouter *m_router = nullptr;
     ClusterBus *m_bus = nullptr;
+    ClusterLogRelay *m_clusterLogs = nullptr;
     ClusterLoad *m_load = nullptr;
     DatabaseProbe *m_databaseProbe = nullptr;
     MetricsEndpoint *m_metricsEndpoint = nullptr;

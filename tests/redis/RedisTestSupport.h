@@ -71,6 +71,8 @@ public:
     }
 
     quint16 port() const { return m_port; }
+    // For SIGSTOP/SIGCONT: a server that accepts but does not answer (a stalled Redis).
+    qint64 processId() const { return m_process.processId(); }
     QString errorString() const { return m_error; }
 
     RedisUrl url(const QString &password = {}, int database = 0, const QString &username = {}) const
