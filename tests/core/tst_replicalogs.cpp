@@ -7,13 +7,13 @@
 #include "../redis/RedisTestSupport.h"
 #include "PostgresProcess.h"
 #include "ProgramTestSupport.h"
+#include "ServerProcess.h"
 #include "TestClients.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
-#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -30,20 +30,6 @@ constexpr int kLong = 30000; // anything that involves processes, Redis or the p
 
 const QString kSecret = u"replica-logs-test-secret-0123456789abcdef0123456789"_s;
 const QString kAgent = u"ag-logs"_s;
-
-struct Replica
-{
-    QString name;
-    quint16 port = 0;
-    std::unique_ptr<QTemporaryDir> dataDir;
-    std::unique_ptr<QProcess> process;
-
-    QUrl ws(const QString &path, const QString &token, const QString &query = {}) const
-    {
-        return QUrl(u"ws://127.0.0.1:%1%2?token=%3%4"_s.arg(port).arg(
-            path, token, query.isEmpty() ? QString() : u"&"_s + query));
-    }
-};
 
 QStringList linesOf(const JsonSocket &viewer)
 {
@@ -80,14 +66,7 @@ private:
     QString runCli(const QStringList &arguments)
     {
         QTemporaryDir dataDir;
-        QProcess process;
-        process.start(QStringLiteral(SWITCHBOARD_SERVER_BINARY),
-                      arguments + common() + QStringList{u"--data-dir"_s, dataDir.path()});
-        if (!process.waitForFinished(30000) || process.exitCode() != 0) {
-            qWarning() << "CLI failed:" << arguments << process.readAllStandardError();
-            return {};
-        }
-        return QString::fromUtf8(process.readAllStandardOutput());
+        return runServerCommand(arguments + common() + QStringList{u"--data-dir"_s, dataDir.path()});
     }
 
     QString token(const QString &user, const QString &role)
@@ -96,29 +75,9 @@ private:
             .trimmed();
     }
 
-    static bool redisOk(const Replica &replica)
-    {
-        const RawHttpResponse response = rawHttp(replica.port, httpRequest("GET", "/readyz"), 2000);
-        return response.status == 200 && response.body.contains(R"("redis":"ok")");
-    }
-
     bool startReplica(Replica &replica)
     {
-        replica.port = freePort();
-        replica.dataDir = std::make_unique<QTemporaryDir>();
-        replica.process = std::make_unique<QProcess>();
-        replica.process->setProcessChannelMode(QProcess::ForwardedErrorChannel);
-        replica.process->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
-        replica.process->start(
-            QStringLiteral(SWITCHBOARD_SERVER_BINARY),
-            QStringList{u"--listen"_s, u"127.0.0.1:%1"_s.arg(replica.port), u"--log-level"_s, u"warning"_s,
-                        u"--redis"_s, u"redis://127.0.0.1:%1"_s.arg(m_redis->port()), u"--replica-name"_s,
-                        replica.name, u"--data-dir"_s, replica.dataDir->path()} +
-                common());
-        if (!replica.process->waitForStarted())
-            return false;
-        return QTest::qWaitFor(
-            [&] { return replica.process->state() == QProcess::Running && redisOk(replica); }, kLong);
+        return switchboard::test::startReplica(replica, m_redis->port(), common(), kLong);
     }
 
     std::unique_ptr<JsonSocket> openViewer(Replica &replica, int tailLines = 0)
@@ -180,12 +139,7 @@ private Q_SLOTS:
         m_redis = std::make_unique<RedisServerProcess>();
         QVERIFY2(m_redis->start(), qPrintable(m_redis->errorString()));
 
-        const QString out = runCli(
-            {u"agent"_s, u"add"_s, u"--id"_s, kAgent, u"--org"_s, u"acme"_s, u"--platform"_s, u"docker"_s});
-        m_apiKey = QRegularExpression(u"^([0-9a-f]{64})$"_s, QRegularExpression::MultilineOption)
-                       .match(out)
-                       .captured(1)
-                       .toLatin1();
+        m_apiKey = agentKeyFrom(runCli(agentAddArguments(kAgent)));
         QVERIFY(!m_apiKey.isEmpty());
         m_adminToken = token(u"root"_s, u"admin"_s);
         m_userToken = token(u"alice"_s, u"user"_s);

@@ -59,9 +59,12 @@ struct Replica
     std::unique_ptr<QProcess> process;
 
     QUrl wsBase() const { return QUrl(QStringLiteral("ws://127.0.0.1:%1").arg(port)); }
-    QUrl ws(const QString &path, const QString &token) const
+    // `query`: more parameters after the token ("a=1&b=2").
+    QUrl ws(const QString &path, const QString &token, const QString &query = {}) const
     {
-        return QUrl(QStringLiteral("ws://127.0.0.1:%1%2?token=%3").arg(port).arg(path, token));
+        return QUrl(QStringLiteral("ws://127.0.0.1:%1%2?token=%3%4")
+                        .arg(port)
+                        .arg(path, token, query.isEmpty() ? QString() : QLatin1Char('&') + query));
     }
 };
 
