@@ -231,7 +231,6 @@ namespace {
 
 constexpr quint16 kCloseNormal = 1000;
 constexpr quint16 kCloseNoStatus = 1005;
-constexpr quint16 kCloseAbnormal = 1006;
 constexpr quint16 kCloseProtocolError = 1002;
 constexpr quint16 kCloseInvalidPayload = 1007;
 
