@@ -53,7 +53,6 @@ OutgoingMessage OutgoingMessage::fromUtf8(const QByteArray &utf8)
 {
     OutgoingMessage message;
     message.m_frame = WsConnection::encodeTextFrame(utf8);
-    message.m_size = utf8.size();
     message.m_type = metrics::topLevelMessageType(utf8).toByteArray();
     return message;
 }

@@ -35,13 +35,11 @@ public:
     // `utf8` must be valid UTF-8 (everything we send is JSON we encoded).
     static OutgoingMessage fromUtf8(const QByteArray &utf8);
     const QByteArray &frame() const { return m_frame; }
-    qint64 size() const { return m_size; } // payload bytes
     // The top-level "type" of the JSON object (for metrics; empty when none).
     const QByteArray &type() const { return m_type; }
 
 private:
     QByteArray m_frame;
-    qint64 m_size = 0;
     QByteArray m_type;
 };
 

@@ -29,12 +29,39 @@
 #include <QWebSocket>
 #include <QWebSocketServer>
 
+#include <memory>
+
 using namespace Qt::StringLiterals;
 using namespace switchboard;
 using namespace switchboard::console;
 using namespace switchboard::console::test;
 using namespace switchboard::protocol;
 using switchboard::test::TestServer;
+
+// A console window connected to a fake admin stream that sent an empty snapshot; `peer` is the
+// server side, for the test to send more.
+struct WindowOnFakeServer
+{
+    QWebSocketServer server{u"fake"_s, QWebSocketServer::NonSecureMode};
+    std::unique_ptr<QWebSocket> peer;
+    QTemporaryDir dir;
+    ConsoleSettings settings{dir.filePath(u"console.ini"_s)};
+    ConsoleClient client;
+    MainWindow window{&client, &settings};
+
+    bool connect()
+    {
+        if (!server.listen(QHostAddress::LocalHost, 0))
+            return false;
+        QObject::connect(&server, &QWebSocketServer::newConnection, &server, [this] {
+            peer.reset(server.nextPendingConnection());
+            peer->sendTextMessage(u"{\"type\":\"snapshot\",\"agents\":[],\"orgs\":[],\"commands\":[]}"_s);
+        });
+        client.connectToServer(QUrl(u"http://127.0.0.1:%1"_s.arg(server.serverPort())), u"t"_s);
+        return QTest::qWaitFor([this] { return client.state() == ConsoleClient::State::Connected; }, 5000) &&
+               peer;
+    }
+};
 
 class TestConsoleWindow : public QObject
 {
@@ -289,20 +316,10 @@ private Q_SLOTS:
     {
         QFETCH(QList<admin::Metrics>, samples);
         QFETCH(QList<double>, rates);
-        QWebSocketServer fake(u"fake"_s, QWebSocketServer::NonSecureMode);
-        QVERIFY(fake.listen(QHostAddress::LocalHost, 0));
-        QWebSocket *peer = nullptr;
-        connect(&fake, &QWebSocketServer::newConnection, this, [&] {
-            peer = fake.nextPendingConnection();
-            peer->sendTextMessage(u"{\"type\":\"snapshot\",\"agents\":[],\"orgs\":[],\"commands\":[]}"_s);
-        });
-        QTemporaryDir dir;
-        ConsoleSettings settings(dir.filePath(u"console.ini"_s));
-        ConsoleClient client;
-        MainWindow window(&client, &settings);
-        client.connectToServer(QUrl(u"http://127.0.0.1:%1"_s.arg(fake.serverPort())), u"t"_s);
-        QTRY_COMPARE_WITH_TIMEOUT(client.state(), ConsoleClient::State::Connected, 5000);
-        QVERIFY(peer);
+        WindowOnFakeServer fake;
+        QVERIFY(fake.connect());
+        QWebSocket *peer = fake.peer.get();
+        MainWindow &window = fake.window;
         for (const admin::Metrics &sample : std::as_const(samples))
             peer->sendTextMessage(QString::fromUtf8(admin::encodeMetrics(sample)));
         MetricsView *view = window.metricsView();
@@ -312,26 +329,15 @@ private Q_SLOTS:
         for (qsizetype i = 0; i < rates.size(); ++i)
             QCOMPARE(points.at(i).y(), rates.at(i));
         QVERIFY(view->summary().contains(u"3 agents, 7 browser clients"_s));
-        delete peer;
     }
 
     // A server with the cluster view: the chart shows the cluster's totals, not the replica's.
     void metricsShowClusterTotals()
     {
-        QWebSocketServer fake(u"fake"_s, QWebSocketServer::NonSecureMode);
-        QVERIFY(fake.listen(QHostAddress::LocalHost, 0));
-        QWebSocket *peer = nullptr;
-        connect(&fake, &QWebSocketServer::newConnection, this, [&] {
-            peer = fake.nextPendingConnection();
-            peer->sendTextMessage(u"{\"type\":\"snapshot\",\"agents\":[],\"orgs\":[],\"commands\":[]}"_s);
-        });
-        QTemporaryDir dir;
-        ConsoleSettings settings(dir.filePath(u"console.ini"_s));
-        ConsoleClient client;
-        MainWindow window(&client, &settings);
-        client.connectToServer(QUrl(u"http://127.0.0.1:%1"_s.arg(fake.serverPort())), u"t"_s);
-        QTRY_COMPARE_WITH_TIMEOUT(client.state(), ConsoleClient::State::Connected, 5000);
-        QVERIFY(peer);
+        WindowOnFakeServer fake;
+        QVERIFY(fake.connect());
+        QWebSocket *peer = fake.peer.get();
+        MainWindow &window = fake.window;
         admin::Metrics sample{QDateTime::currentDateTimeUtc(),    u"r1"_s, 3,    7, 100, 200,
                               admin::LoadCounts{5, 11, 300, 400}, {},      false};
         sample.replicas = {admin::ReplicaLoad{u"r1"_s, {3, 7, 100, 200}, {}},
@@ -340,7 +346,6 @@ private Q_SLOTS:
         MetricsView *view = window.metricsView();
         QTRY_COMPARE_WITH_TIMEOUT(view->sampleCount(), 1, 5000);
         QVERIFY2(view->summary().contains(u"5 agents, 11 browser clients"_s), qPrintable(view->summary()));
-        delete peer;
     }
 };
 
