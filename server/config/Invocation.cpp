@@ -323,6 +323,16 @@ QList<SettingSpec> settingSpecs()
          "Shared agent key (64 hex characters) that registers unknown agents as pending; empty = disabled."_L1,
          "(empty)"_L1, true,
          nonEmptyText(&Settings::bootstrapKey, isValidBootstrapKey, "expected 64 hexadecimal characters"_L1)},
+        {"token-cache-size"_L1, "auth/token_cache_size"_L1, "N"_L1,
+         "Verified browser/admin tokens remembered so that reconnecting with one skips its verification (expiry and revocation are still checked); 0 = no cache."_L1,
+         "4096"_L1, false,
+         [](Settings &settings, const QString &value) -> QString {
+             qint64 parsed = 0;
+             QString problem = parseWholeNumber(value, 0, 10000000, parsed);
+             if (problem.isEmpty())
+                 settings.tokenCacheSize = int(parsed);
+             return problem;
+         }},
         {"heartbeat-timeout"_L1, "timing/heartbeat_timeout"_L1, "SECONDS"_L1,
          "An agent without a heartbeat for this long is marked stale."_L1, "45"_L1, false,
          seconds(&Settings::heartbeatTimeoutSeconds)},

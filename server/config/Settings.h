@@ -99,6 +99,8 @@ struct Settings
     QString dataDir;      // default: defaultDataDir()
     QByteArray jwtSecret; // default: the contents of <dataDir>/jwt-secret, created on first use
     QString bootstrapKey; // empty = bootstrap registration disabled
+    // Verified browser/admin tokens the Authenticator keeps (Authenticator.h); 0 = none.
+    int tokenCacheSize = 4096;
     double heartbeatTimeoutSeconds = 45;
     double staleSweepIntervalSeconds = 10;
     double sessionsIntervalSeconds = 3;

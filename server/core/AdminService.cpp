@@ -42,6 +42,9 @@ AdminService::AdminService(Store *store, Hub *hub, AgentHub *agents, CommandLedg
         if (client && client->kind == ClientKind::Admin)
             m_awaitingSnapshot.insert(clientId, Pending{});
     });
+    m_orgUpdateTimer.setSingleShot(true);
+    m_orgUpdateTimer.setInterval(kOrgUpdateInterval);
+    connect(&m_orgUpdateTimer, &QTimer::timeout, this, &AdminService::flushOrgUpdates);
 }
 
 bool AdminService::inScope(const BrowserClient &client, const QString &orgId) const
@@ -51,9 +54,17 @@ bool AdminService::inScope(const BrowserClient &client, const QString &orgId) co
     return client.context.role == Role::Admin || client.context.orgId == orgId;
 }
 
-void AdminService::deliver(const QString &orgId, const OutgoingMessage &message, bool isAgentState,
-                           qint64 seq)
+template<class Encode>
+void AdminService::deliver(const QString &orgId, Encode &&encode, bool isAgentState, qint64 seq)
 {
+    std::optional<OutgoingMessage> message;
+    const auto encoded = [&]() -> const OutgoingMessage & {
+        if (!message) {
+            message = OutgoingMessage::fromUtf8(encode());
+            ++m_deltasEncoded;
+        }
+        return *message;
+    };
     for (quint64 clientId : m_hub->clientsOfKind(ClientKind::Admin)) {
         const BrowserClient *client = m_hub->client(clientId);
         if (!client || !inScope(*client, orgId))
@@ -63,41 +74,65 @@ void AdminService::deliver(const QString &orgId, const OutgoingMessage &message,
             // The snapshot takes agents' live state when it is sent, which is newer than any
             // agent delta queued before it; everything else is replayed after the snapshot.
             if (!isAgentState || pending->snapshotSent)
-                pending->deltas.append({message, orgId, seq});
+                pending->deltas.append({encoded(), orgId, seq});
             continue;
         }
-        m_hub->send(clientId, message);
+        m_hub->send(clientId, encoded());
     }
 }
 
 void AdminService::publishAgent(const protocol::AgentInfo &agent)
 {
-    deliver(agent.orgId, OutgoingMessage::fromUtf8(protocol::admin::encodeAgentUpdated(agent)), true);
+    deliver(
+        agent.orgId, [&agent] { return protocol::admin::encodeAgentUpdated(agent); }, true);
 }
 
 void AdminService::publishAgentRemoved(const QString &agentId, const QString &orgId)
 {
-    deliver(orgId, OutgoingMessage::fromUtf8(protocol::admin::encodeAgentRemoved(agentId)));
+    deliver(orgId, [&agentId] { return protocol::admin::encodeAgentRemoved(agentId); });
 }
 
 void AdminService::publishCommand(const protocol::CommandInfo &command)
 {
-    deliver(command.orgId, OutgoingMessage::fromUtf8(protocol::admin::encodeCommandUpdated(command)));
+    deliver(command.orgId, [&command] { return protocol::admin::encodeCommandUpdated(command); });
 }
 
 void AdminService::publishSessionEvent(const protocol::browser::SessionEvent &event)
 {
-    deliver(event.orgId, OutgoingMessage::fromUtf8(protocol::browser::encodeSessionEvent(event, true)), false,
-            event.seq);
+    deliver(
+        event.orgId, [&event] { return protocol::browser::encodeSessionEvent(event, true); }, false,
+        event.seq);
 }
 
 void AdminService::publishOrg(const QString &orgId)
 {
-    protocol::OrgInfo org;
-    org.orgId = orgId;
-    org.name = orgId;
-    org.clients = orgClients(orgId);
-    deliver(orgId, OutgoingMessage::fromUtf8(protocol::admin::encodeOrgUpdated(org)));
+    // Every browser connect and disconnect lands here: with no admin client there is nobody to
+    // tell, and an admin that connects later reads the counts in its snapshot.
+    if (m_hub->clientsOfKind(ClientKind::Admin).isEmpty())
+        return;
+    m_dirtyOrgs.insert(orgId);
+    if (!m_orgUpdateTimer.isActive())
+        m_orgUpdateTimer.start();
+}
+
+void AdminService::flushOrgUpdates()
+{
+    // Counts are read now, so each org.updated carries the latest; a change after this flush
+    // starts the timer again. Admins still waiting for their snapshot hold it behind the
+    // snapshot as before, and since a later change always flushes again, the last org.updated
+    // they get is never older than what their snapshot showed.
+    QStringList orgs(m_dirtyOrgs.cbegin(), m_dirtyOrgs.cend());
+    m_dirtyOrgs.clear();
+    orgs.sort();
+    for (const QString &orgId : std::as_const(orgs)) {
+        deliver(orgId, [this, &orgId] {
+            protocol::OrgInfo org;
+            org.orgId = orgId;
+            org.name = orgId;
+            org.clients = orgClients(orgId);
+            return protocol::admin::encodeOrgUpdated(org);
+        });
+    }
 }
 
 void AdminService::publishMetrics(const protocol::admin::Metrics &metrics)

@@ -14,8 +14,11 @@
 #include <QHash>
 #include <QObject>
 #include <QPointer>
+#include <QSet>
+#include <QTimer>
 #include <QUrlQuery>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 
@@ -58,7 +61,12 @@ public:
     void publishAgentRemoved(const QString &agentId, const QString &orgId);
     void publishCommand(const protocol::CommandInfo &command);
     void publishSessionEvent(const protocol::browser::SessionEvent &event);
+    // An org's client count changed: at most one org.updated per org every kOrgUpdateInterval,
+    // carrying the count when it is sent, so a burst of connects costs one message, not one each.
+    // Nothing at all while no admin client is connected (a later one gets the counts in its
+    // snapshot).
     void publishOrg(const QString &orgId);
+    static constexpr std::chrono::milliseconds kOrgUpdateInterval{100};
     // The replica's load, encoded once, to role-admin clients only: the numbers span every org, and
     // operators see their own org's counts in the snapshot and org.updated. A client still waiting
     // for its snapshot skips this sample (the next one comes an interval later), so nothing
@@ -81,6 +89,10 @@ public:
     }
     static constexpr int kMaxSnapshotSessions = int(protocol::admin::kMaxSnapshotSessions);
 
+    // Deltas encoded so far, each once however many admins get it; none for a delta no admin
+    // client has in scope. Tests use it to see that work is skipped.
+    quint64 deltasEncoded() const { return m_deltasEncoded; }
+
 Q_SIGNALS:
     // An org.broadcast was delivered to this replica's clients of the org (the cluster bus
     // forwards it to the other replicas).
@@ -102,8 +114,11 @@ private:
     };
 
     bool inScope(const BrowserClient &client, const QString &orgId) const;
-    void deliver(const QString &orgId, const OutgoingMessage &message, bool isAgentState = false,
-                 qint64 seq = 0);
+    // `encode` (returning the message's UTF-8 JSON) runs once, and only when some admin client in
+    // scope takes the message (defined in AdminService.cpp, its only user).
+    template<class Encode>
+    void deliver(const QString &orgId, Encode &&encode, bool isAgentState = false, qint64 seq = 0);
+    void flushOrgUpdates();
     struct SnapshotParts
     {
         QList<protocol::AgentInfo> agents;
@@ -167,6 +182,9 @@ private:
     std::optional<bool> m_redisAvailable; // cluster mode only: the last cluster.status
     QHash<quint64, Pending> m_awaitingSnapshot;
     int m_snapshotSessionLimit = kMaxSnapshotSessions;
+    QSet<QString> m_dirtyOrgs; // org.updated due at the next flush
+    QTimer m_orgUpdateTimer;   // single shot, one for all orgs
+    quint64 m_deltasEncoded = 0;
 };
 
 } // namespace switchboard

@@ -87,7 +87,7 @@ Server::Server(const Settings &settings, QObject *parent)
                 code = "internal";
             metrics->databaseOperation(elapsed, code);
         });
-    m_authenticator = std::make_unique<Authenticator>(m_settings.jwtSecret);
+    m_authenticator = std::make_unique<Authenticator>(m_settings.jwtSecret, 30, m_settings.tokenCacheSize);
 
     AgentHub::Config agentConfig;
     agentConfig.heartbeatTimeout = m_settings.heartbeatTimeout();

@@ -54,9 +54,9 @@ std::optional<QString> AccessPolicy::agentCertificateProblem(const HttpRequest &
 {
     if (!m_requireAgentCertificates)
         return std::nullopt;
-    if (request.clientCertificate.isNull())
+    if (!request.clientCertificate || request.clientCertificate->isNull())
         return u"a client certificate issued by the configured client CA is required"_s;
-    const QStringList names = request.clientCertificate.subjectInfo(QSslCertificate::CommonName);
+    const QStringList names = request.clientCertificate->subjectInfo(QSslCertificate::CommonName);
     if (names.size() != 1 || names.first() != agentId)
         return u"the client certificate's common name is not the agent id"_s;
     return std::nullopt;

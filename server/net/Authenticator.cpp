@@ -1,7 +1,6 @@
 #include "net/Authenticator.h"
 
 #include "net/ConstantTime.h"
-#include "net/Jwt.h"
 #include "net/RevocationList.h"
 
 #include <QCryptographicHash>
@@ -34,9 +33,11 @@ bool isHexDigit(char c)
 
 } // namespace
 
-Authenticator::Authenticator(QByteArray jwtSecret, int leewaySeconds)
+Authenticator::Authenticator(QByteArray jwtSecret, int leewaySeconds, int tokenCacheSize)
     : m_secret(std::move(jwtSecret))
     , m_leewaySeconds(leewaySeconds)
+    , m_tokenCacheSize(std::max(0, tokenCacheSize))
+    , m_verifier(m_secret)
 {}
 
 std::optional<QByteArray> Authenticator::tokenFrom(const HttpRequest &request)
@@ -75,13 +76,51 @@ protocol::Decoded<OrgContext> Authenticator::authenticate(const HttpRequest &req
 protocol::Decoded<OrgContext> Authenticator::authenticateToken(QByteArrayView token,
                                                                const QDateTime &now) const
 {
-    const auto claims = verifyJwt(token, m_secret, now, m_leewaySeconds);
-    if (!claims)
-        return claims.error();
-    Decoded<OrgContext> context = OrgContext::fromClaims(claims.value());
+    Decoded<OrgContext> context = verifyToken(token, now);
     if (context && m_revocations && m_revocations->isRevoked(context.value().jti, now))
         return protocol::Error{protocol::ErrorCode::Unauthorized, u"token revoked"_s, u"token"_s, {}};
     return context;
+}
+
+protocol::Decoded<OrgContext> Authenticator::verifyToken(QByteArrayView token, const QDateTime &now) const
+{
+    if (m_tokenCacheSize > 0) {
+        // Looked up without copying the token: the key only lives for the lookup.
+        const auto cached = m_cache.constFind(QByteArray::fromRawData(token.data(), token.size()));
+        if (cached != m_cache.cend()) {
+            ++m_cacheHits;
+            if (const auto times = checkJwtTimes(cached->expiry, cached->notBefore, now, m_leewaySeconds);
+                !times)
+                return times.error();
+            return cached->context;
+        }
+    }
+    const auto claims = m_verifier.verify(token, now, m_leewaySeconds);
+    if (!claims)
+        return claims.error();
+    Decoded<OrgContext> context = OrgContext::fromClaims(claims.value());
+    if (context && m_tokenCacheSize > 0)
+        remember(token, context.value(), claims.value());
+    return context;
+}
+
+void Authenticator::remember(QByteArrayView token, const OrgContext &context, const QJsonObject &claims) const
+{
+    if (m_cache.size() >= m_tokenCacheSize) {
+        // Half goes at once (whichever the hash order puts first): amortised O(1) per insertion,
+        // no bookkeeping per entry, and a full cache of tokens still in use refills from its users.
+        const qsizetype keep = m_tokenCacheSize / 2;
+        auto it = m_cache.begin();
+        while (m_cache.size() > keep && it != m_cache.end())
+            it = m_cache.erase(it);
+    }
+    CachedToken entry;
+    entry.context = context;
+    // verifyJwt checked both are finite numbers (nbf only when present).
+    entry.expiry = claims.value("exp"_L1).toDouble();
+    if (claims.contains("nbf"_L1))
+        entry.notBefore = claims.value("nbf"_L1).toDouble();
+    m_cache.insert(token.toByteArray(), std::move(entry));
 }
 
 QByteArray Authenticator::issueToken(const OrgContext &context, std::chrono::seconds ttl,

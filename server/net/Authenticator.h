@@ -4,11 +4,13 @@
 #pragma once
 
 #include "net/HttpRequest.h"
+#include "net/Jwt.h"
 #include "net/OrgContext.h"
 #include "shared/Protocol.h"
 
 #include <QByteArray>
 #include <QDateTime>
+#include <QHash>
 
 #include <chrono>
 #include <optional>
@@ -17,10 +19,22 @@ namespace switchboard {
 
 class RevocationList;
 
+// Verified tokens are cached (like Envoy jwt_authn's jwt_cache_config): a browser that reconnects
+// with the token it used before costs a hash lookup instead of an HMAC and two JSON parses. Keyed
+// by the token's exact bytes, holding what the verification produced (the OrgContext) and its
+// exp/nbf, which are checked against `now` on every hit, as is the revocation list. Only tokens
+// that verified are cached, so garbage cannot fill it; at most tokenCacheSize of them (each at
+// most kMaxJwtBytes); when full, half the entries go. The secret is fixed for the object's life,
+// so no cached entry outlives it. Not thread-safe: one per thread (the server uses it on its
+// socket thread only).
 class Authenticator
 {
 public:
-    explicit Authenticator(QByteArray jwtSecret, int leewaySeconds = 30);
+    static constexpr int kDefaultTokenCacheSize = 4096;
+
+    // tokenCacheSize 0 = no caching.
+    explicit Authenticator(QByteArray jwtSecret, int leewaySeconds = 30,
+                           int tokenCacheSize = kDefaultTokenCacheSize);
 
     // Tokens whose jti is on this list are refused (Unauthorized, "token revoked"). Not owned;
     // null = no revocations.
@@ -48,10 +62,28 @@ public:
     static QByteArray hashApiKey(QByteArrayView key);
     static bool constantTimeEquals(QByteArrayView a, QByteArrayView b);
 
+    // The cache's state, for tests and diagnostics: tokens held, and lookups answered from it.
+    qsizetype cachedTokens() const { return m_cache.size(); }
+    quint64 tokenCacheHits() const { return m_cacheHits; }
+
 private:
+    struct CachedToken
+    {
+        OrgContext context;
+        double expiry = 0;
+        std::optional<double> notBefore;
+    };
+    protocol::Decoded<OrgContext> verifyToken(QByteArrayView token, const QDateTime &now) const;
+    void remember(QByteArrayView token, const OrgContext &context, const QJsonObject &claims) const;
+
     QByteArray m_secret;
     int m_leewaySeconds;
+    int m_tokenCacheSize;
     const RevocationList *m_revocations = nullptr;
+    // Caches of what a const authentication computes; they change no result.
+    mutable JwtVerifier m_verifier;
+    mutable QHash<QByteArray, CachedToken> m_cache;
+    mutable quint64 m_cacheHits = 0;
 };
 
 } // namespace switchboard

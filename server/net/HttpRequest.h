@@ -11,6 +11,7 @@
 #include <QString>
 #include <QUrlQuery>
 
+#include <optional>
 #include <utility>
 
 namespace switchboard {
@@ -31,8 +32,10 @@ struct HttpRequest
     QHostAddress peerAddress;
     quint16 peerPort = 0;
     bool secure = false; // arrived over TLS
-    // The client's certificate, set only when it verified against the configured client CA.
-    QSslCertificate clientCertificate;
+    // The client's certificate, set only when it verified against the configured client CA. Optional
+    // rather than a null QSslCertificate: constructing one initialises Qt's TLS backend, a cost every
+    // plain-HTTP request would pay.
+    std::optional<QSslCertificate> clientCertificate;
 
     // First value of a header (names compare case-insensitively); empty when absent.
     QByteArray header(QByteArrayView name) const;

@@ -20,32 +20,45 @@ protocol::Error unauthorized(const QString &message)
     return protocol::Error{protocol::ErrorCode::Unauthorized, message, u"token"_s, {}};
 }
 
-bool isBase64UrlCharacter(char c)
+int base64UrlValue(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '-')
+        return 62;
+    if (c == '_')
+        return 63;
+    return -1;
 }
 
 // Strict base64url: the URL alphabet only, no padding, and the canonical encoding of what it
-// decodes to (so that no two spellings of one signature exist).
+// decodes to (so that no two spellings of one signature exist). Canonical means the bits the last
+// character carries beyond the data are zero (RFC 4648, 3.5): 4 of them after 2 characters of a
+// group, 2 after 3. That is what re-encoding and comparing checked, without the second encoding.
 std::optional<QByteArray> decodeBase64Url(QByteArrayView text)
 {
-    if (text.size() % 4 == 1)
+    const qsizetype tail = text.size() % 4;
+    if (tail == 1)
         return std::nullopt;
     for (const char c : text) {
-        if (!isBase64UrlCharacter(c))
+        if (base64UrlValue(c) < 0)
             return std::nullopt;
     }
-    const QByteArray encoded = text.toByteArray();
-    auto decoded =
-        QByteArray::fromBase64Encoding(encoded, kBase64Url | QByteArray::AbortOnBase64DecodingErrors);
-    if (!decoded || decoded.decoded.toBase64(kBase64Url) != encoded)
+    if (tail != 0) {
+        const int unusedBits = tail == 2 ? 0x0f : 0x03;
+        if ((base64UrlValue(text.back()) & unusedBits) != 0)
+            return std::nullopt;
+    }
+    // An rvalue is decoded in place: one allocation per part.
+    auto decoded = QByteArray::fromBase64Encoding(text.toByteArray(),
+                                                  kBase64Url | QByteArray::AbortOnBase64DecodingErrors);
+    if (!decoded)
         return std::nullopt;
     return std::move(decoded.decoded);
-}
-
-QByteArray mac(QByteArrayView signingInput, const QByteArray &secret)
-{
-    return QMessageAuthenticationCode::hash(signingInput.toByteArray(), secret, QCryptographicHash::Sha256);
 }
 
 std::optional<QJsonObject> jsonObject(const QByteArray &bytes)
@@ -87,13 +100,45 @@ QByteArray signJwt(const QJsonObject &claims, const QByteArray &secret)
     const QByteArray header = QByteArray(R"({"alg":"HS256","typ":"JWT"})").toBase64(kBase64Url);
     const QByteArray payload = protocol::toJsonBytes(claims).toBase64(kBase64Url);
     const QByteArray signingInput = header + '.' + payload;
-    return signingInput + '.' + mac(signingInput, secret).toBase64(kBase64Url);
+    return signingInput + '.' +
+           QMessageAuthenticationCode::hash(signingInput, secret, QCryptographicHash::Sha256)
+               .toBase64(kBase64Url);
 }
 
 protocol::Decoded<QJsonObject> verifyJwt(QByteArrayView token, const QByteArray &secret, const QDateTime &now,
                                          int leewaySeconds)
 {
-    if (secret.isEmpty())
+    return JwtVerifier(secret).verify(token, now, leewaySeconds);
+}
+
+protocol::Decoded<protocol::Done> checkJwtTimes(double expiry, std::optional<double> notBefore,
+                                                const QDateTime &now, int leewaySeconds)
+{
+    const double nowSeconds = double(now.toMSecsSinceEpoch()) / 1000.0;
+    if (nowSeconds >= expiry + leewaySeconds)
+        return unauthorized(u"token has expired"_s);
+    if (notBefore && nowSeconds + leewaySeconds < *notBefore)
+        return unauthorized(u"token is not valid yet (nbf)"_s);
+    return protocol::Done{};
+}
+
+JwtVerifier::JwtVerifier(QByteArray secret)
+    : m_secret(std::move(secret))
+    , m_mac(QCryptographicHash::Sha256, m_secret)
+{}
+
+QByteArray JwtVerifier::mac(QByteArrayView signingInput)
+{
+    // reset() keeps the key (Qt 6.4 documents it so).
+    m_mac.reset();
+    m_mac.addData(signingInput.data(), signingInput.size());
+    return m_mac.result();
+}
+
+protocol::Decoded<QJsonObject> JwtVerifier::verify(QByteArrayView token, const QDateTime &now,
+                                                   int leewaySeconds)
+{
+    if (m_secret.isEmpty())
         return unauthorized(u"token verification is not configured (no secret)"_s);
     if (token.isEmpty())
         return unauthorized(u"token is empty"_s);
@@ -108,19 +153,23 @@ protocol::Decoded<QJsonObject> verifyJwt(QByteArrayView token, const QByteArray 
     const QByteArrayView payloadPart = token.sliced(firstDot + 1, secondDot - firstDot - 1);
     const QByteArrayView signaturePart = token.sliced(secondDot + 1);
 
-    const auto headerBytes = decodeBase64Url(headerPart);
-    if (!headerBytes)
-        return unauthorized(u"token header is not valid base64url"_s);
-    const auto header = jsonObject(*headerBytes);
-    if (!header)
-        return unauthorized(u"token header is not a JSON object"_s);
-    if (const auto checked = checkHeader(*header); !checked)
-        return checked.error();
+    // The header checks depend on its bytes alone: bytes that passed them once pass them again.
+    if (m_acceptedHeader.isEmpty() || headerPart != m_acceptedHeader) {
+        const auto headerBytes = decodeBase64Url(headerPart);
+        if (!headerBytes)
+            return unauthorized(u"token header is not valid base64url"_s);
+        const auto header = jsonObject(*headerBytes);
+        if (!header)
+            return unauthorized(u"token header is not a JSON object"_s);
+        if (const auto checked = checkHeader(*header); !checked)
+            return checked.error();
+        m_acceptedHeader = headerPart.toByteArray();
+    }
 
     const auto signature = decodeBase64Url(signaturePart);
     if (!signature)
         return unauthorized(u"token signature is not valid base64url"_s);
-    if (!constantTimeEquals(*signature, mac(token.first(secondDot), secret)))
+    if (!constantTimeEquals(*signature, mac(token.first(secondDot))))
         return unauthorized(u"token signature is invalid"_s);
 
     // Only a token signed with our secret gets this far.
@@ -131,20 +180,20 @@ protocol::Decoded<QJsonObject> verifyJwt(QByteArrayView token, const QByteArray 
     if (!claims)
         return unauthorized(u"token payload is not a JSON object"_s);
 
-    const double nowSeconds = double(now.toMSecsSinceEpoch()) / 1000.0;
     if (!claims->contains("exp"_L1))
         return unauthorized(u"token has no expiry (exp claim)"_s);
     const auto expiry = numericDate(*claims, "exp"_L1);
     if (!expiry)
         return unauthorized(u"token exp claim is not a number"_s);
-    if (nowSeconds >= *expiry + leewaySeconds)
-        return unauthorized(u"token has expired"_s);
+    // Expiry first, then whether nbf is a number, then nbf.
+    if (const auto times = checkJwtTimes(*expiry, std::nullopt, now, leewaySeconds); !times)
+        return times.error();
     if (claims->contains("nbf"_L1)) {
         const auto notBefore = numericDate(*claims, "nbf"_L1);
         if (!notBefore)
             return unauthorized(u"token nbf claim is not a number"_s);
-        if (nowSeconds + leewaySeconds < *notBefore)
-            return unauthorized(u"token is not valid yet (nbf)"_s);
+        if (const auto times = checkJwtTimes(*expiry, notBefore, now, leewaySeconds); !times)
+            return times.error();
     }
     return *claims;
 }

@@ -8,6 +8,9 @@
 #include <QByteArrayView>
 #include <QDateTime>
 #include <QJsonObject>
+#include <QMessageAuthenticationCode>
+
+#include <optional>
 
 namespace switchboard {
 
@@ -21,5 +24,28 @@ QByteArray signJwt(const QJsonObject &claims, const QByteArray &secret);
 // `leewaySeconds` of clock skew. An empty secret verifies nothing.
 protocol::Decoded<QJsonObject> verifyJwt(QByteArrayView token, const QByteArray &secret, const QDateTime &now,
                                          int leewaySeconds = 30);
+
+// The time checks of verifyJwt on their own, with its error messages: expired when now >= exp + leeway,
+// not yet valid when now + leeway < nbf. For tokens verified earlier (Authenticator's cache).
+protocol::Decoded<protocol::Done> checkJwtTimes(double expiry, std::optional<double> notBefore,
+                                                const QDateTime &now, int leewaySeconds);
+
+// verifyJwt for many tokens of one secret, accepting and refusing exactly the same: the keyed HMAC
+// is kept and reset per token instead of being set up again, and the last header part that passed
+// the header checks is remembered byte for byte (one issuer's tokens all share it), so it is not
+// decoded and parsed again. Not thread-safe: one per thread.
+class JwtVerifier
+{
+public:
+    explicit JwtVerifier(QByteArray secret);
+    protocol::Decoded<QJsonObject> verify(QByteArrayView token, const QDateTime &now, int leewaySeconds = 30);
+
+private:
+    QByteArray mac(QByteArrayView signingInput);
+
+    QByteArray m_secret;
+    QMessageAuthenticationCode m_mac;
+    QByteArray m_acceptedHeader; // base64url, as sent; empty = none yet
+};
 
 } // namespace switchboard

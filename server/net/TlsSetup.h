@@ -19,7 +19,7 @@ struct TlsFiles
 // An error (InvalidValue, naming the file) when a file is unreadable, holds no certificate or the
 // key does not parse (a key that does not match the certificate fails every handshake). With a client CA the
 // server asks for a client certificate without requiring one (browsers have none); whether a presented one
-// verified is in HttpRequest::clientCertificate.
+// verified is in HttpRequest::clientCertificate (unset when none did).
 protocol::Decoded<QSslConfiguration> loadServerTls(const TlsFiles &files);
 
 } // namespace switchboard

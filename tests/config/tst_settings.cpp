@@ -29,6 +29,8 @@ QString fieldText(const Settings &s, const QString &field)
         return QString::fromUtf8(s.jwtSecret);
     if (field == "bootstrap-key"_L1)
         return s.bootstrapKey;
+    if (field == "token-cache-size"_L1)
+        return QString::number(s.tokenCacheSize);
     if (field == "heartbeat-timeout"_L1)
         return QString::number(s.heartbeatTimeoutSeconds);
     if (field == "stale-sweep-interval"_L1)
@@ -420,6 +422,7 @@ void tst_Settings::everySourceSetsEverySetting_data()
         {u"database"_s, u"postgresql://db/sb"_s, u"postgresql://db/sb"_s},
         {u"jwt-secret"_s, kSecret, kSecret},
         {u"bootstrap-key"_s, QString(64, u'F'), QString(64, u'F')},
+        {u"token-cache-size"_s, u"0"_s, u"0"_s},
         {u"heartbeat-timeout"_s, u"1.5"_s, u"1.5"_s},
         {u"stale-sweep-interval"_s, u"2"_s, u"2"_s},
         {u"sessions-interval"_s, u"3.5"_s, u"3.5"_s},
@@ -494,6 +497,7 @@ void tst_Settings::everySourceSetsEverySetting()
         {u"metrics"_s, {u"metrics"_s, u"enabled"_s}},
         {u"metrics-allow"_s, {u"metrics"_s, u"allow"_s}},
         {u"metrics-token"_s, {u"metrics"_s, u"token"_s}},
+        {u"token-cache-size"_s, {u"auth"_s, u"token_cache_size"_s}},
     };
     if (const auto it = keys.constFind(option); it != keys.cend())
         std::tie(section, key) = *it;

@@ -1,7 +1,8 @@
 // Authenticator: where tokens come from (and in which order), claims -> OrgContext, issuing
-// tokens, and the agent API key helpers.
+// tokens, the cache of verified tokens, and the agent API key helpers.
 #include "net/Authenticator.h"
 #include "net/Jwt.h"
+#include "net/RevocationList.h"
 
 #include <QJsonArray>
 #include <QSet>
@@ -36,6 +37,15 @@ HttpRequest request(const QByteArray &target, const QList<QByteArray> &headerLin
     return parsed.value();
 }
 
+// A token with any claims (exp, nbf, jti as given), signed with kSecret.
+QByteArray tokenWith(const QJsonObject &extra)
+{
+    QJsonObject claims{{u"org_id"_s, u"acme"_s}, {u"user_id"_s, u"carol"_s}, {u"role"_s, u"user"_s}};
+    for (auto it = extra.begin(); it != extra.end(); ++it)
+        claims.insert(it.key(), it.value());
+    return signJwt(claims, kSecret);
+}
+
 } // namespace
 
 class tst_Authenticator : public QObject
@@ -57,6 +67,17 @@ private Q_SLOTS:
     void apiKeyHash();
     void constantTimeEquals_data();
     void constantTimeEquals();
+    void cacheHitReturnsSameContext();
+    void cachedTokenTimesChecked_data();
+    void cachedTokenTimesChecked();
+    void revokedAfterCachedRefused();
+    void cacheBound_data();
+    void cacheBound();
+    void cacheSizeZeroCachesNothing();
+    void oneByteDifferentVerifiedAfresh_data();
+    void oneByteDifferentVerifiedAfresh();
+    void failuresNotCached_data();
+    void failuresNotCached();
 };
 
 void tst_Authenticator::tokenSources_data()
@@ -334,6 +355,197 @@ void tst_Authenticator::constantTimeEquals()
     QFETCH(bool, equal);
     QCOMPARE(Authenticator::constantTimeEquals(a, b), equal);
     QCOMPARE(Authenticator::constantTimeEquals(b, a), equal);
+}
+
+void tst_Authenticator::cacheHitReturnsSameContext()
+{
+    const Authenticator authenticator(kSecret);
+    const QByteArray token = tokenWith(
+        {{u"exp"_s, kNow.toSecsSinceEpoch() + 3600}, {u"jti"_s, u"j-1"_s}, {u"username"_s, u"Carol"_s}});
+    const auto first = authenticator.authenticateToken(token, kNow);
+    QVERIFY(first.ok());
+    QCOMPARE(authenticator.cachedTokens(), 1);
+    QCOMPARE(authenticator.tokenCacheHits(), quint64(0));
+    const auto second = authenticator.authenticateToken(token, kNow.addSecs(5));
+    QVERIFY(second.ok());
+    QCOMPARE(authenticator.tokenCacheHits(), quint64(1));
+    QCOMPARE(second.value(), first.value());
+    QCOMPARE(second.value().jti, u"j-1"_s);
+    QCOMPARE(authenticator.cachedTokens(), 1);
+}
+
+void tst_Authenticator::cachedTokenTimesChecked_data()
+{
+    QTest::addColumn<qint64>("expOffset");
+    QTest::addColumn<QJsonValue>("nbfOffset"); // Undefined = no nbf claim
+    QTest::addColumn<qint64>("laterOffset");   // second authentication at kNow + this
+    QTest::addColumn<QString>("error");        // empty = accepted
+
+    const QJsonValue none(QJsonValue::Undefined);
+    QTest::newRow("still valid") << qint64(60) << none << qint64(10) << QString();
+    QTest::newRow("within leeway after exp") << qint64(60) << none << qint64(60 + 29) << QString();
+    QTest::newRow("expired while cached") << qint64(60) << none << qint64(60 + 30) << u"expired"_s;
+    QTest::newRow("long expired") << qint64(60) << none << qint64(86400) << u"expired"_s;
+    // Cached when it was valid; asked again at an earlier time (a clock stepped back): its nbf
+    // lies ahead of that time, beyond the leeway.
+    QTest::newRow("nbf ahead of an earlier now")
+        << qint64(3600) << QJsonValue(0) << qint64(-31) << u"not valid yet"_s;
+    QTest::newRow("nbf within leeway of an earlier now")
+        << qint64(3600) << QJsonValue(0) << qint64(-30) << QString();
+}
+
+void tst_Authenticator::cachedTokenTimesChecked()
+{
+    QFETCH(qint64, expOffset);
+    QFETCH(QJsonValue, nbfOffset);
+    QFETCH(qint64, laterOffset);
+    QFETCH(QString, error);
+
+    QJsonObject claims{{u"exp"_s, kNow.toSecsSinceEpoch() + expOffset}};
+    if (!nbfOffset.isUndefined())
+        claims.insert(u"nbf"_s, kNow.toSecsSinceEpoch() + nbfOffset.toInteger());
+    const QByteArray token = tokenWith(claims);
+    const Authenticator authenticator(kSecret, 30);
+    QVERIFY(authenticator.authenticateToken(token, kNow).ok());
+    QCOMPARE(authenticator.cachedTokens(), 1);
+
+    const auto later = authenticator.authenticateToken(token, kNow.addSecs(laterOffset));
+    QCOMPARE(authenticator.tokenCacheHits(), quint64(1)); // answered from the cache
+    if (error.isEmpty()) {
+        QVERIFY2(later.ok(), qPrintable(later.ok() ? QString() : later.error().message));
+        return;
+    }
+    QVERIFY(!later.ok());
+    QCOMPARE(later.error().code, protocol::ErrorCode::Unauthorized);
+    QVERIFY2(later.error().message.contains(error), qPrintable(later.error().message));
+    // The same answer as a verification from scratch.
+    const auto fresh = Authenticator(kSecret, 30, 0).authenticateToken(token, kNow.addSecs(laterOffset));
+    QVERIFY(!fresh.ok());
+    QCOMPARE(later.error().message, fresh.error().message);
+}
+
+void tst_Authenticator::revokedAfterCachedRefused()
+{
+    RevocationList revocations;
+    Authenticator authenticator(kSecret);
+    authenticator.setRevocations(&revocations);
+    const QByteArray token = tokenWith({{u"exp"_s, kNow.toSecsSinceEpoch() + 3600}, {u"jti"_s, u"j-7"_s}});
+    QVERIFY(authenticator.authenticateToken(token, kNow).ok());
+    QVERIFY(authenticator.authenticateToken(token, kNow).ok());
+    QCOMPARE(authenticator.tokenCacheHits(), quint64(1));
+
+    revocations.add(u"j-7"_s, kNow.addSecs(3600));
+    const auto revoked = authenticator.authenticateToken(token, kNow.addSecs(1));
+    QCOMPARE(authenticator.tokenCacheHits(), quint64(2));
+    QVERIFY(!revoked.ok());
+    QVERIFY2(revoked.error().message.contains(u"revoked"_s), qPrintable(revoked.error().message));
+}
+
+void tst_Authenticator::cacheBound_data()
+{
+    QTest::addColumn<int>("size");
+    QTest::newRow("1") << 1;
+    QTest::newRow("2") << 2;
+    QTest::newRow("7") << 7;
+    QTest::newRow("64") << 64;
+}
+
+void tst_Authenticator::cacheBound()
+{
+    QFETCH(int, size);
+    const Authenticator authenticator(kSecret, 30, size);
+    QList<QByteArray> tokens;
+    for (int i = 0; i < 3 * size + 1; ++i) {
+        tokens.append(tokenFor(u"user-%1"_s.arg(i)));
+        QVERIFY(authenticator.authenticateToken(tokens.last(), kNow).ok());
+        QVERIFY2(authenticator.cachedTokens() <= size,
+                 qPrintable(QString::number(authenticator.cachedTokens())));
+        QVERIFY(authenticator.cachedTokens() >= 1); // the newest is always kept
+    }
+    // Evicted or not, every token still authenticates, as itself.
+    for (int i = 0; i < tokens.size(); ++i) {
+        const auto again = authenticator.authenticateToken(tokens.at(i), kNow);
+        QVERIFY(again.ok());
+        QCOMPARE(again.value().userId, u"user-%1"_s.arg(i));
+        QVERIFY(authenticator.cachedTokens() <= size);
+    }
+}
+
+void tst_Authenticator::cacheSizeZeroCachesNothing()
+{
+    const Authenticator authenticator(kSecret, 30, 0);
+    const QByteArray token = tokenFor(u"dave"_s);
+    for (int i = 0; i < 3; ++i)
+        QVERIFY(authenticator.authenticateToken(token, kNow).ok());
+    QCOMPARE(authenticator.cachedTokens(), 0);
+    QCOMPARE(authenticator.tokenCacheHits(), quint64(0));
+}
+
+void tst_Authenticator::oneByteDifferentVerifiedAfresh_data()
+{
+    QTest::addColumn<int>("part"); // 0 header, 1 payload, 2 signature
+    QTest::addColumn<int>("index");
+    QTest::newRow("header first") << 0 << 0;
+    QTest::newRow("header last") << 0 << -1;
+    QTest::newRow("payload first") << 1 << 0;
+    QTest::newRow("payload middle") << 1 << 20;
+    QTest::newRow("signature first") << 2 << 0;
+    QTest::newRow("signature middle") << 2 << 21;
+    QTest::newRow("signature last") << 2 << -1;
+}
+
+void tst_Authenticator::oneByteDifferentVerifiedAfresh()
+{
+    QFETCH(int, part);
+    QFETCH(int, index);
+    const Authenticator authenticator(kSecret);
+    const QByteArray token = tokenFor(u"erin"_s);
+    QVERIFY(authenticator.authenticateToken(token, kNow).ok());
+    QCOMPARE(authenticator.cachedTokens(), 1);
+
+    QList<QByteArray> parts = token.split('.');
+    QByteArray &changed = parts[part];
+    const qsizetype at = index < 0 ? changed.size() + index : index;
+    changed[at] = changed.at(at) == 'A' ? 'B' : 'A';
+    const QByteArray forged = parts.join('.');
+    QVERIFY(forged != token);
+    QCOMPARE(forged.size(), token.size());
+
+    const auto result = authenticator.authenticateToken(forged, kNow);
+    QVERIFY(!result.ok());
+    QCOMPARE(result.error().code, protocol::ErrorCode::Unauthorized);
+    QCOMPARE(authenticator.tokenCacheHits(), quint64(0));
+    QCOMPARE(authenticator.cachedTokens(), 1);
+    // The genuine one is still answered from the cache.
+    QVERIFY(authenticator.authenticateToken(token, kNow).ok());
+    QCOMPARE(authenticator.tokenCacheHits(), quint64(1));
+}
+
+void tst_Authenticator::failuresNotCached_data()
+{
+    QTest::addColumn<QByteArray>("token");
+    const qint64 now = kNow.toSecsSinceEpoch();
+    QTest::newRow("expired") << tokenFor(u"frank"_s, -3600);
+    QTest::newRow("other secret") << signJwt(QJsonObject{{u"org_id"_s, u"acme"_s},
+                                                         {u"user_id"_s, u"frank"_s},
+                                                         {u"role"_s, u"user"_s},
+                                                         {u"exp"_s, now + 3600}},
+                                             "some-other-secret-0123456789abcdefgh");
+    QTest::newRow("nbf ahead") << tokenWith({{u"exp"_s, now + 3600}, {u"nbf"_s, now + 600}});
+    // Signed and in time, but its claims make no context.
+    QTest::newRow("no role") << signJwt(
+        QJsonObject{{u"org_id"_s, u"acme"_s}, {u"user_id"_s, u"frank"_s}, {u"exp"_s, now + 3600}}, kSecret);
+    QTest::newRow("garbage") << "not.a.token"_ba;
+}
+
+void tst_Authenticator::failuresNotCached()
+{
+    QFETCH(QByteArray, token);
+    const Authenticator authenticator(kSecret);
+    for (int i = 0; i < 2; ++i)
+        QVERIFY(!authenticator.authenticateToken(token, kNow).ok());
+    QCOMPARE(authenticator.cachedTokens(), 0);
+    QCOMPARE(authenticator.tokenCacheHits(), quint64(0));
 }
 
 QTEST_GUILESS_MAIN(tst_Authenticator)

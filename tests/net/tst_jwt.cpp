@@ -63,8 +63,13 @@ private Q_SLOTS:
     void roundTrip();
     void verify_data();
     void verify();
+    void verifierAgreesWhenReused_data() { verify_data(); }
+    void verifierAgreesWhenReused();
     void interoperatesWithOtherImplementations();
     void emptySecretVerifiesNothing();
+
+private:
+    JwtVerifier m_shared{kSecret};
 };
 
 void tst_Jwt::signedTokenShape()
@@ -205,6 +210,27 @@ void tst_Jwt::verify()
     QVERIFY(!verified.ok());
     QCOMPARE(verified.error().code, protocol::ErrorCode::Unauthorized);
     QVERIFY2(verified.error().message.contains(error), qPrintable(verified.error().message));
+}
+
+// One JwtVerifier across all the rows above (so it remembers headers that passed earlier rows),
+// each token verified twice (the second time its own header is the remembered one, if it passed):
+// exactly what verifyJwt says every time.
+void tst_Jwt::verifierAgreesWhenReused()
+{
+    QFETCH(QByteArray, token);
+    QFETCH(int, leeway);
+    QFETCH(QString, error);
+    for (int round = 0; round < 2; ++round) {
+        const auto verified = m_shared.verify(token, kNow, leeway);
+        if (error.isEmpty()) {
+            QVERIFY2(verified.ok(), qPrintable(verified.ok() ? QString() : verified.error().message));
+            QCOMPARE(verified.value(), verifyJwt(token, kSecret, kNow, leeway).value());
+            continue;
+        }
+        QVERIFY(!verified.ok());
+        QCOMPARE(verified.error().message, verifyJwt(token, kSecret, kNow, leeway).error().message);
+        QVERIFY2(verified.error().message.contains(error), qPrintable(verified.error().message));
+    }
 }
 
 void tst_Jwt::interoperatesWithOtherImplementations()
