@@ -11,10 +11,6 @@
 #include <algorithm>
 #include <array>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 using namespace Qt::StringLiterals;
 using namespace std::chrono_literals;
 
@@ -23,8 +19,6 @@ namespace switchboard {
 namespace {
 
 constexpr QByteArrayView kEndOfHead = "\r\n\r\n";
-
-constexpr std::chrono::milliseconds kAcceptRetryDelay = 100ms;
 
 // RFC 6455 4.2.2: the answer that completes the opening handshake.
 QByteArray handshakeAnswer(const QByteArray &clientKey)
@@ -124,42 +118,25 @@ bool UpgradeDecision::isPending() const
 
 // --- HttpFront -----------------------------------------------------------------------------------
 
-void detail::FrontServer::incomingConnection(qintptr descriptor)
-{
-    if (takeConnection)
-        takeConnection(descriptor);
-    else
-        ::close(int(descriptor));
-}
-
 HttpFront::HttpFront(HttpHandler *handler, const HttpLimits &limits, QObject *parent)
     : QObject(parent)
     , m_handler(handler)
     , m_limits(limits)
     , m_addressLimiter(AddressLimiter::Limits{limits.maxConnectionsPerAddress,
                                               limits.handshakesPerAddressPerSecond, limits.exemptSubnets})
+    , m_listener([this](int descriptor, const QHostAddress &peerAddress, quint16 peerPort) {
+        takeConnection(descriptor, peerAddress, peerPort);
+    })
 {
     m_clock.start();
-    m_server.takeConnection = [this](qintptr descriptor) { takeConnection(descriptor); };
-    m_server.setListenBacklogSize(m_limits.listenBacklog);
     m_sweepTimer.setInterval(sweepIntervalFor(m_limits.handshakeTimeout));
     m_sweepTimer.setTimerType(Qt::CoarseTimer);
-
     connect(&m_sweepTimer, &QTimer::timeout, this, &HttpFront::sweep);
-    // QTcpServer pauses accepting after a hard accept error (e.g. out of file descriptors) and
-    // would never resume on its own; retry shortly instead of going deaf.
-    connect(&m_server, &QTcpServer::acceptError, this, [this](QAbstractSocket::SocketError error) {
-        qCWarning(lcHttp) << "accepting a connection failed:" << error << m_server.errorString();
-        QTimer::singleShot(kAcceptRetryDelay, this, [this] {
-            if (m_server.isListening())
-                m_server.resumeAccepting();
-        });
-    });
 }
 
 HttpFront::~HttpFront()
 {
-    m_server.takeConnection = nullptr;
+    m_listener.close();
     // Transports close with their records; no callback reaches the front any more.
     for (auto &entry : m_connections)
         entry.second->transport.reset();
@@ -174,33 +151,33 @@ void HttpFront::setTlsConfiguration(const QSslConfiguration &configuration)
 
 bool HttpFront::listen(const QHostAddress &address, quint16 port)
 {
-    if (!m_server.listen(address, port)) {
-        qCWarning(lcHttp) << "cannot listen on" << address << port << m_server.errorString();
+    if (!m_listener.listen(address, port, m_limits.listenBacklog)) {
+        qCWarning(lcHttp) << "cannot listen on" << address << port << m_listener.errorString();
         return false;
     }
-    qCInfo(lcHttp) << "listening on" << m_server.serverAddress() << m_server.serverPort()
+    qCInfo(lcHttp) << "listening on" << m_listener.serverAddress() << m_listener.serverPort()
                    << (m_tls ? "(TLS)" : "(plain HTTP)");
     return true;
 }
 
 quint16 HttpFront::serverPort() const
 {
-    return m_server.serverPort();
+    return m_listener.serverPort();
 }
 
 QHostAddress HttpFront::serverAddress() const
 {
-    return m_server.serverAddress();
+    return m_listener.serverAddress();
 }
 
 QString HttpFront::errorString() const
 {
-    return m_server.errorString();
+    return m_listener.errorString();
 }
 
 void HttpFront::stopListening()
 {
-    m_server.close();
+    m_listener.close();
 }
 
 int HttpFront::pendingCount() const
@@ -208,7 +185,7 @@ int HttpFront::pendingCount() const
     return int(m_connections.size());
 }
 
-void HttpFront::takeConnection(qintptr descriptor)
+void HttpFront::takeConnection(int descriptor, const QHostAddress &peerAddress, quint16 peerPort)
 {
     auto connection = std::make_unique<Connection>(this, m_nextConnectionId++);
     if (m_tls) {
@@ -218,25 +195,15 @@ void HttpFront::takeConnection(qintptr descriptor)
             delete socket;
             return;
         }
-        connection->peerAddress = socket->peerAddress();
-        connection->peerPort = socket->peerPort();
         connection->tls = socket;
         connection->transport = Transport::fromSocket(socket);
         // Bounds what a client can make the socket buffer while we wait for the handler.
         connection->transport->setReadBufferLimit(m_limits.maxHeaderBytes);
     } else {
-        sockaddr_storage address{};
-        socklen_t length = sizeof address;
-        if (::getpeername(int(descriptor), reinterpret_cast<sockaddr *>(&address), &length) != 0) {
-            ::close(int(descriptor)); // reset before we got to it
-            return;
-        }
-        connection->peerAddress = QHostAddress(reinterpret_cast<const sockaddr *>(&address));
-        connection->peerPort = address.ss_family == AF_INET6
-                                   ? ntohs(reinterpret_cast<const sockaddr_in6 *>(&address)->sin6_port)
-                                   : ntohs(reinterpret_cast<const sockaddr_in *>(&address)->sin_port);
-        connection->transport = Transport::fromDescriptor(int(descriptor));
+        connection->transport = Transport::fromDescriptor(descriptor);
     }
+    connection->peerAddress = peerAddress;
+    connection->peerPort = peerPort;
 
     bool admitted = true;
     if (m_limits.maxConnectionsPerAddress > 0 && !m_addressLimiter.isExempt(connection->peerAddress)) {

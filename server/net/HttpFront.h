@@ -9,10 +9,10 @@
 // itself, bounded by the limits below, and at the upgrade the WsConnection takes over the same
 // transport with the bytes that followed the head.
 //
-// TLS (setTlsConfiguration()): every accepted socket is a QSslSocket in server mode; the head is
-// read from it once it is encrypted, and after the upgrade the WsConnection reads and writes
-// through it. Qt 6.4 has no QSslServer, so the front makes the sockets itself
-// (FrontServer::incomingConnection).
+// Connections are accepted by a TcpListener (accept4: non-blocking descriptors with their peer).
+// TLS (setTlsConfiguration()): every accepted descriptor becomes a QSslSocket in server mode; the
+// head is read from it once it is encrypted, and after the upgrade the WsConnection reads and
+// writes through it.
 //
 // Per-address limits: open connections (checked at accept: 429 on plain HTTP, a plain close on
 // TLS, where answering would first cost a TLS handshake) and request heads per second (429 with
@@ -27,6 +27,7 @@
 
 #include "net/HttpRequest.h"
 #include "net/RateLimit.h"
+#include "net/TcpListener.h"
 #include "net/Transport.h"
 
 #include <QDeadlineTimer>
@@ -35,7 +36,6 @@
 #include <QObject>
 #include <QPointer>
 #include <QSslConfiguration>
-#include <QTcpServer>
 #include <QTimer>
 #include <QVariant>
 
@@ -55,7 +55,7 @@ class WsConnection;
 
 struct HttpLimits
 {
-    int listenBacklog = 4096; // kernel accept queue; also QTcpServer's pending-connection cap
+    int listenBacklog = 4096; // kernel accept queue
     std::chrono::milliseconds handshakeTimeout{10000};
     int maxHeaderBytes = 16 * 1024;    // larger heads get 431
     qint64 maxBodyBytes = 1024 * 1024; // larger bodies get 413
@@ -120,18 +120,6 @@ public:
                                  const QVariant &context) = 0;
 };
 
-namespace detail {
-// A QTcpServer that hands every accepted descriptor to the front (no QTcpSocket is made for it).
-class FrontServer : public QTcpServer
-{
-public:
-    std::function<void(qintptr)> takeConnection;
-
-protected:
-    void incomingConnection(qintptr descriptor) override;
-};
-} // namespace detail
-
 class HttpFront : public QObject
 {
     Q_OBJECT
@@ -191,7 +179,7 @@ private:
         bool writeShutDown = false;
     };
 
-    void takeConnection(qintptr descriptor);
+    void takeConnection(int descriptor, const QHostAddress &peerAddress, quint16 peerPort);
     void reportLimit(const QString &limit, const QHostAddress &peer, const QString &what);
     Connection *find(quint64 id) const;
     void onReadable(quint64 id);
@@ -231,7 +219,7 @@ private:
     // Context of the connections that count an upgraded connection down when its WsConnection
     // is destroyed: none of them runs once the front is gone.
     QObject m_connectionCounter;
-    detail::FrontServer m_server;
+    TcpListener m_listener;
     QTimer m_sweepTimer;
     quint64 m_nextConnectionId = 1;
     std::unordered_map<quint64, std::unique_ptr<Connection>> m_connections;

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <fcntl.h>
 #include <limits>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -24,9 +23,6 @@ public:
         : m_descriptor(descriptor)
         , m_readNotifier(descriptor, QSocketNotifier::Read)
     {
-        const int flags = ::fcntl(descriptor, F_GETFL);
-        if (flags >= 0 && (flags & O_NONBLOCK) == 0)
-            ::fcntl(descriptor, F_SETFL, flags | O_NONBLOCK);
         const int on = 1;
         ::setsockopt(descriptor, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
         // The notifier is the context: its connection dies with it.

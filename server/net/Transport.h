@@ -40,9 +40,9 @@ protected:
 class Transport
 {
 public:
-    // Takes ownership of `descriptor` (a connected stream socket): made non-blocking, with
-    // TCP_NODELAY (our writes are whole messages; Nagle's algorithm would hold a small one until
-    // the peer's delayed ACK, 40 ms).
+    // Takes ownership of `descriptor` (a connected, non-blocking stream socket, as TcpListener
+    // accepts them), and sets TCP_NODELAY (our writes are whole messages; Nagle's algorithm would hold a
+    // small one until the peer's delayed ACK, 40 ms).
     static std::unique_ptr<Transport> fromDescriptor(int descriptor);
     // Takes ownership of `socket` (connected, or a QSslSocket in its handshake).
     static std::unique_ptr<Transport> fromSocket(QTcpSocket *socket);

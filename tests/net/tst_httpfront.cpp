@@ -250,6 +250,7 @@ private Q_SLOTS:
     void headSplitAcrossReads();
     void largeResponseReachesSlowReader();
     void framesBeyondTheHeadLimitWaitForTheDecision();
+    void acceptPausesWhileDescriptorsRunOut();
 
 private:
     std::unique_ptr<TestHandler> m_handler;
@@ -913,6 +914,54 @@ void tst_HttpFront::framesBeyondTheHeadLimitWaitForTheDecision()
     QTRY_COMPARE(received.size(), messages.size());
     for (int i = 0; i < messages.size(); ++i)
         QCOMPARE(received.at(i).first().toByteArray(), messages.at(i));
+}
+
+namespace {
+int g_acceptFailures = 0;
+QtMessageHandler g_previousHandler = nullptr;
+void countAcceptFailures(QtMsgType type, const QMessageLogContext &context, const QString &message)
+{
+    if (message.contains(u"accepting a connection failed"_s))
+        ++g_acceptFailures;
+    else if (g_previousHandler)
+        g_previousHandler(type, context, message);
+}
+} // namespace
+
+void tst_HttpFront::acceptPausesWhileDescriptorsRunOut()
+{
+    // Clients wait in the kernel's accept queue while the process has no descriptor left: the
+    // front must neither spin on the readable listening socket nor stop accepting for good.
+    std::vector<std::unique_ptr<UnreadSocket>> clients;
+    for (int i = 0; i < 3; ++i) {
+        clients.push_back(std::make_unique<UnreadSocket>(m_port));
+        QVERIFY(clients.back()->isConnected());
+        QVERIFY(clients.back()->sendAll("GET /later HTTP/1.1\r\nHost: x\r\n\r\n"));
+    }
+    rlimit saved{};
+    QCOMPARE(getrlimit(RLIMIT_NOFILE, &saved), 0);
+    const int lowestFree = ::dup(0);
+    QVERIFY(lowestFree >= 0);
+    ::close(lowestFree);
+    rlimit exhausted = saved;
+    exhausted.rlim_cur = rlim_t(lowestFree); // no descriptor below the limit is free
+    g_acceptFailures = 0;
+    g_previousHandler = qInstallMessageHandler(countAcceptFailures);
+    QCOMPARE(setrlimit(RLIMIT_NOFILE, &exhausted), 0);
+    QTest::qWait(400);
+    setrlimit(RLIMIT_NOFILE, &saved);
+    qInstallMessageHandler(g_previousHandler);
+
+    QCOMPARE(m_handler->requests.size(), 0);
+    QVERIFY2(g_acceptFailures >= 1, "accept never ran into the limit");
+    // One attempt per pause (100 ms), not one per turn of the event loop.
+    QVERIFY2(g_acceptFailures <= 10, qPrintable(u"%1 failed accepts in 400 ms"_s.arg(g_acceptFailures)));
+    for (const auto &client : clients) {
+        QByteArray received;
+        QVERIFY(client->readToEnd(&received, 5s));
+        QVERIFY2(received.startsWith("HTTP/1.1 200 "), received.constData());
+    }
+    QCOMPARE(m_handler->requests.size(), 3);
 }
 
 QTEST_GUILESS_MAIN(tst_HttpFront)
