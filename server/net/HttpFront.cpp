@@ -7,14 +7,9 @@
 #include "logging/StructuredLog.h"
 
 #include <QSslSocket>
-#include <QTcpSocket>
 
 #include <algorithm>
-
-#ifdef Q_OS_UNIX
-#include <fcntl.h>
-#include <sys/socket.h>
-#endif
+#include <array>
 
 using namespace Qt::StringLiterals;
 using namespace std::chrono_literals;
@@ -24,8 +19,6 @@ namespace switchboard {
 namespace {
 
 constexpr QByteArrayView kEndOfHead = "\r\n\r\n";
-
-constexpr std::chrono::milliseconds kAcceptRetryDelay = 100ms;
 
 // RFC 6455 4.2.2: the answer that completes the opening handshake.
 QByteArray handshakeAnswer(const QByteArray &clientKey)
@@ -64,6 +57,9 @@ QString webSocketHandshakeProblem(const HttpRequest &request)
     return {};
 }
 
+// Bytes one readable activation drains from a connection that is closing.
+constexpr qint64 kDrainBudget = 64 * 1024;
+
 std::chrono::milliseconds sweepIntervalFor(std::chrono::milliseconds timeout)
 {
     return std::clamp(timeout / 4, std::chrono::milliseconds(25), std::chrono::milliseconds(1000));
@@ -73,58 +69,54 @@ std::chrono::milliseconds sweepIntervalFor(std::chrono::milliseconds timeout)
 
 // --- handles -------------------------------------------------------------------------------------
 
-HttpResponder::HttpResponder(HttpFront *front, QTcpSocket *socket)
+HttpResponder::HttpResponder(HttpFront *front, quint64 connection)
     : m_front(front)
-    , m_socket(socket)
+    , m_connection(connection)
 {}
 
 void HttpResponder::respond(int status, const QByteArray &body, const QByteArray &contentType,
                             const HttpHeaderList &extraHeaders) const
 {
-    if (m_front && m_socket)
-        m_front->respond(m_socket, status, body, contentType, extraHeaders);
+    if (m_front)
+        m_front->respond(m_connection, status, body, contentType, extraHeaders);
 }
 
 void HttpResponder::reportLimit(const QString &limit, const QString &what) const
 {
-    if (m_front && m_socket)
-        m_front->reportLimit(limit, m_socket->peerAddress(), what);
+    if (!m_front)
+        return;
+    if (const HttpFront::Connection *connection = m_front->find(m_connection))
+        m_front->reportLimit(limit, connection->peerAddress, what);
 }
 
 bool HttpResponder::isPending() const
 {
-    return m_front && m_socket && m_front->isInPhase(m_socket, HttpFront::Phase::AwaitingResponse);
+    return m_front && m_front->isInPhase(m_connection, HttpFront::Phase::AwaitingResponse);
 }
 
-UpgradeDecision::UpgradeDecision(HttpFront *front, QTcpSocket *socket)
+UpgradeDecision::UpgradeDecision(HttpFront *front, quint64 connection)
     : m_front(front)
-    , m_socket(socket)
+    , m_connection(connection)
 {}
 
 void UpgradeDecision::accept(const QVariant &context) const
 {
-    if (m_front && m_socket)
-        m_front->acceptUpgrade(m_socket, context);
+    if (m_front)
+        m_front->acceptUpgrade(m_connection, context);
 }
 
 void UpgradeDecision::reject(int status, const QByteArray &jsonBody, const HttpHeaderList &extraHeaders) const
 {
-    if (m_front && m_socket)
-        m_front->rejectUpgrade(m_socket, status, jsonBody, extraHeaders);
+    if (m_front)
+        m_front->rejectUpgrade(m_connection, status, jsonBody, extraHeaders);
 }
 
 bool UpgradeDecision::isPending() const
 {
-    return m_front && m_socket && m_front->isInPhase(m_socket, HttpFront::Phase::AwaitingDecision);
+    return m_front && m_front->isInPhase(m_connection, HttpFront::Phase::AwaitingDecision);
 }
 
 // --- HttpFront -----------------------------------------------------------------------------------
-
-void detail::FrontServer::incomingConnection(qintptr descriptor)
-{
-    if (QTcpSocket *socket = makeSocket ? makeSocket(descriptor) : nullptr)
-        addPendingConnection(socket);
-}
 
 HttpFront::HttpFront(HttpHandler *handler, const HttpLimits &limits, QObject *parent)
     : QObject(parent)
@@ -132,34 +124,24 @@ HttpFront::HttpFront(HttpHandler *handler, const HttpLimits &limits, QObject *pa
     , m_limits(limits)
     , m_addressLimiter(AddressLimiter::Limits{limits.maxConnectionsPerAddress,
                                               limits.handshakesPerAddressPerSecond, limits.exemptSubnets})
+    , m_listener([this](int descriptor, const QHostAddress &peerAddress, quint16 peerPort) {
+        takeConnection(descriptor, peerAddress, peerPort);
+    })
 {
     m_clock.start();
-    m_server.makeSocket = [this](qintptr descriptor) { return makeSocket(descriptor); };
-    m_server.setListenBacklogSize(m_limits.listenBacklog);
-    m_server.setMaxPendingConnections(m_limits.listenBacklog);
     m_sweepTimer.setInterval(sweepIntervalFor(m_limits.handshakeTimeout));
     m_sweepTimer.setTimerType(Qt::CoarseTimer);
-
-    connect(&m_server, &QTcpServer::newConnection, this, &HttpFront::acceptConnections);
     connect(&m_sweepTimer, &QTimer::timeout, this, &HttpFront::sweep);
-    // QTcpServer pauses accepting after a hard accept error (e.g. out of file descriptors) and
-    // would never resume on its own; retry shortly instead of going deaf.
-    connect(&m_server, &QTcpServer::acceptError, this, [this](QAbstractSocket::SocketError error) {
-        qCWarning(lcHttp) << "accepting a connection failed:" << error << m_server.errorString();
-        QTimer::singleShot(kAcceptRetryDelay, this, [this] {
-            if (m_server.isListening())
-                m_server.resumeAccepting();
-        });
-    });
 }
 
 HttpFront::~HttpFront()
 {
-    // The sockets outlive this object's members for a moment (they are children of m_server):
-    // make sure none of their signals reaches a half-destroyed front.
-    for (auto it = m_connections.cbegin(); it != m_connections.cend(); ++it)
-        QObject::disconnect(it.key(), nullptr, this, nullptr);
+    m_listener.close();
+    // Transports close with their records; no callback reaches the front any more.
+    for (auto &entry : m_connections)
+        entry.second->transport.reset();
     m_connections.clear();
+    m_retired.clear();
 }
 
 void HttpFront::setTlsConfiguration(const QSslConfiguration &configuration)
@@ -167,46 +149,35 @@ void HttpFront::setTlsConfiguration(const QSslConfiguration &configuration)
     m_tls = configuration;
 }
 
-QTcpSocket *HttpFront::makeSocket(qintptr descriptor)
-{
-    QTcpSocket *socket = m_tls ? new QSslSocket(&m_server) : new QTcpSocket(&m_server);
-    if (!socket->setSocketDescriptor(descriptor)) {
-        qCWarning(lcHttp) << "cannot take over an accepted connection:" << socket->errorString();
-        delete socket;
-        return nullptr;
-    }
-    return socket;
-}
-
 bool HttpFront::listen(const QHostAddress &address, quint16 port)
 {
-    if (!m_server.listen(address, port)) {
-        qCWarning(lcHttp) << "cannot listen on" << address << port << m_server.errorString();
+    if (!m_listener.listen(address, port, m_limits.listenBacklog)) {
+        qCWarning(lcHttp) << "cannot listen on" << address << port << m_listener.errorString();
         return false;
     }
-    qCInfo(lcHttp) << "listening on" << m_server.serverAddress() << m_server.serverPort()
+    qCInfo(lcHttp) << "listening on" << m_listener.serverAddress() << m_listener.serverPort()
                    << (m_tls ? "(TLS)" : "(plain HTTP)");
     return true;
 }
 
 quint16 HttpFront::serverPort() const
 {
-    return m_server.serverPort();
+    return m_listener.serverPort();
 }
 
 QHostAddress HttpFront::serverAddress() const
 {
-    return m_server.serverAddress();
+    return m_listener.serverAddress();
 }
 
 QString HttpFront::errorString() const
 {
-    return m_server.errorString();
+    return m_listener.errorString();
 }
 
 void HttpFront::stopListening()
 {
-    m_server.close();
+    m_listener.close();
 }
 
 int HttpFront::pendingCount() const
@@ -214,56 +185,51 @@ int HttpFront::pendingCount() const
     return int(m_connections.size());
 }
 
-void HttpFront::acceptConnections()
+void HttpFront::takeConnection(int descriptor, const QHostAddress &peerAddress, quint16 peerPort)
 {
-    while (QTcpSocket *socket = m_server.nextPendingConnection()) {
-        auto *tls = qobject_cast<QSslSocket *>(socket);
-        const QHostAddress peer = socket->peerAddress();
-        const bool admitted = m_addressLimiter.openConnection(peer);
-        QObject *lifetime = nullptr;
-        if (!admitted) {
-            reportLimit(u"connections_per_ip"_s, peer,
-                        u"has %1 open connections; refusing more"_s.arg(m_addressLimiter.connections(peer)));
-            if (tls) {
-                socket->abort();
-                socket->deleteLater();
-                continue;
-            }
-        } else {
-            // A child of the socket dies with it; after an upgrade it moves to the WebSocket
-            // connection, so the count follows the connection, not the HTTP socket.
-            lifetime = new QObject(socket);
-            connect(lifetime, &QObject::destroyed, &m_connectionCounter,
-                    [this, peer] { m_addressLimiter.closeConnection(peer); });
+    auto connection = std::make_unique<Connection>(this, m_nextConnectionId++);
+    if (m_tls) {
+        auto *socket = new QSslSocket;
+        if (!socket->setSocketDescriptor(descriptor)) {
+            qCWarning(lcHttp) << "cannot take over an accepted connection:" << socket->errorString();
+            delete socket;
+            return;
         }
-        // Bounds what a client can make us buffer while we peek at its head or wait for the
-        // handler; TCP flow control holds back the rest.
-        socket->setReadBufferSize(m_limits.maxHeaderBytes);
-        Connection connection;
-        connection.deadline = QDeadlineTimer(m_limits.handshakeTimeout, Qt::CoarseTimer);
-        connection.lifetime = lifetime;
-        m_connections.insert(socket, connection);
+        connection->tls = socket;
+        connection->transport = Transport::fromSocket(socket);
+        // Bounds what a client can make the socket buffer while we wait for the handler.
+        connection->transport->setReadBufferLimit(m_limits.maxHeaderBytes);
+    } else {
+        connection->transport = Transport::fromDescriptor(descriptor);
+    }
+    connection->peerAddress = peerAddress;
+    connection->peerPort = peerPort;
 
-        connect(socket, &QTcpSocket::readyRead, this, [this, socket] { onReadyRead(socket); });
-        connect(socket, &QTcpSocket::bytesWritten, this, [this, socket] { onBytesWritten(socket); });
-        connect(socket, &QTcpSocket::disconnected, this, [this, socket] {
-            if (m_connections.contains(socket)) {
-                forget(socket);
-                socket->deleteLater();
-            }
-        });
-        // Captures the pointer value only: at `destroyed` time it must not be dereferenced.
-        connect(socket, &QObject::destroyed, this, [this, socket] { onDestroyed(socket); });
+    bool admitted = true;
+    if (m_limits.maxConnectionsPerAddress > 0 && !m_addressLimiter.isExempt(connection->peerAddress)) {
+        admitted = m_addressLimiter.openConnection(connection->peerAddress);
+        connection->countedForAddress = admitted;
         if (!admitted) {
-            fail(socket, 429, u"too many connections from this address"_s, {{"Retry-After", "10"}});
-        } else if (tls) {
-            tls->setSslConfiguration(*m_tls);
-            tls->startServerEncryption();
-        } else if (socket->bytesAvailable() > 0) {
-            onReadyRead(socket);
+            reportLimit(u"connections_per_ip"_s, connection->peerAddress,
+                        u"has %1 open connections; refusing more"_s.arg(
+                            m_addressLimiter.connections(connection->peerAddress)));
+            if (m_tls)
+                return; // answering would first cost a TLS handshake; the transport closes
         }
     }
+
+    const quint64 id = connection->id;
+    connection->deadline = QDeadlineTimer(m_limits.handshakeTimeout, Qt::CoarseTimer);
+    connection->transport->setEvents(connection.get());
+    QSslSocket *tls = connection->tls;
+    m_connections.emplace(id, std::move(connection));
     ensureSweeping();
+    if (!admitted) {
+        fail(id, 429, u"too many connections from this address"_s, {{"Retry-After", "10"}});
+    } else if (tls) {
+        tls->setSslConfiguration(*m_tls);
+        tls->startServerEncryption();
+    }
 }
 
 void HttpFront::reportLimit(const QString &limit, const QHostAddress &peer, const QString &what)
@@ -276,52 +242,113 @@ void HttpFront::reportLimit(const QString &limit, const QHostAddress &peer, cons
                                {{u"limit"_s, limit}, {u"peer"_s, source}});
 }
 
-void HttpFront::onReadyRead(QTcpSocket *socket)
+HttpFront::Connection *HttpFront::find(quint64 id) const
 {
-    const auto it = m_connections.constFind(socket);
-    if (it == m_connections.cend())
+    const auto it = m_connections.find(id);
+    return it == m_connections.end() ? nullptr : it->second.get();
+}
+
+void HttpFront::onReadable(quint64 id)
+{
+    Connection *connection = find(id);
+    if (!connection || !readAvailable(*connection))
         return;
-    switch (it->phase) {
+    switch (connection->phase) {
     case Phase::ReadingHead:
-        readHead(socket);
+        readHead(id);
         break;
     case Phase::ReadingBody:
-        readBody(socket);
+        dispatchIfComplete(id);
         break;
     case Phase::Closing:
-        socket->readAll(); // drain what the client still sends so that closing does not reset
-        break;
     case Phase::AwaitingResponse:
     case Phase::AwaitingDecision:
-        break; // left in the buffer (bounded by the read buffer size)
+        break;
     }
 }
 
-void HttpFront::readHead(QTcpSocket *socket)
+bool HttpFront::readAvailable(Connection &connection)
 {
-    const qint64 available = socket->bytesAvailable();
-    const QByteArray peeked = socket->peek(std::min<qint64>(available, m_limits.maxHeaderBytes));
-    const qsizetype end = peeked.indexOf(kEndOfHead);
+    // Read straight into the request's buffers: most heads arrive in one segment, so this is one
+    // recv() and one allocation of the right size.
+    thread_local std::array<char, 16 * 1024> scratch;
+    const quint64 id = connection.id;
+    qint64 drained = 0;
+    for (;;) {
+        qint64 room = 0;
+        switch (connection.phase) {
+        case Phase::ReadingBody:
+            room = connection.request.contentLength() - connection.request.body.size();
+            break;
+        case Phase::Closing:
+            // Drained and dropped, so that closing does not reset the connection.
+            room = kDrainBudget - drained;
+            break;
+        default:
+            // The head, and what may follow it before the handler decides: bounded; TCP flow
+            // control holds back the rest.
+            room = m_limits.maxHeaderBytes - connection.received.size();
+            break;
+        }
+        if (room <= 0) {
+            if (connection.phase != Phase::Closing)
+                setReadingPaused(connection, true);
+            return true;
+        }
+        const qint64 wanted = std::min<qint64>(room, qint64(scratch.size()));
+        const qint64 n = connection.transport->read(scratch.data(), wanted);
+        if (n == 0)
+            return true;
+        if (n < 0) {
+            drop(id);
+            return false;
+        }
+        if (connection.phase == Phase::ReadingBody)
+            connection.request.body.append(scratch.data(), n);
+        else if (connection.phase == Phase::Closing)
+            drained += n;
+        else
+            connection.received.append(scratch.data(), n);
+        if (n < wanted)
+            return true; // the kernel has no more now
+    }
+}
+
+void HttpFront::setReadingPaused(Connection &connection, bool paused)
+{
+    if (connection.readingPaused == paused)
+        return;
+    connection.readingPaused = paused;
+    connection.transport->setReadInterest(!paused);
+}
+
+void HttpFront::readHead(quint64 id)
+{
+    Connection &connection = *find(id);
+    const qsizetype from = std::max<qsizetype>(0, connection.searchedBytes - (kEndOfHead.size() - 1));
+    const qsizetype end = QByteArrayView(connection.received).indexOf(kEndOfHead, from);
     if (end < 0) {
-        if (available >= m_limits.maxHeaderBytes) {
-            reportLimit(u"header_bytes"_s, socket->peerAddress(), u"sent a request head over the limit"_s);
-            fail(socket, 431, u"request head is larger than %1 bytes"_s.arg(m_limits.maxHeaderBytes));
+        connection.searchedBytes = connection.received.size();
+        if (connection.received.size() >= m_limits.maxHeaderBytes) {
+            reportLimit(u"header_bytes"_s, connection.peerAddress, u"sent a request head over the limit"_s);
+            fail(id, 431, u"request head is larger than %1 bytes"_s.arg(m_limits.maxHeaderBytes));
         }
         return;
     }
     const qsizetype headSize = end + kEndOfHead.size();
-    auto parsed = HttpRequest::parseHead(QByteArrayView(peeked).first(headSize), m_limits.maxHeaderBytes);
+    auto parsed =
+        HttpRequest::parseHead(QByteArrayView(connection.received).first(headSize), m_limits.maxHeaderBytes);
     if (!parsed) {
         const bool tooLarge = parsed.error().code == protocol::ErrorCode::FrameTooLarge;
         if (tooLarge)
-            reportLimit(u"header_bytes"_s, socket->peerAddress(), u"sent a request head over the limit"_s);
-        fail(socket, tooLarge ? 431 : 400, parsed.error().message);
+            reportLimit(u"header_bytes"_s, connection.peerAddress, u"sent a request head over the limit"_s);
+        fail(id, tooLarge ? 431 : 400, parsed.error().message);
         return;
     }
     HttpRequest request = std::move(parsed).value();
-    request.peerAddress = socket->peerAddress();
-    request.peerPort = socket->peerPort();
-    if (const auto *tls = qobject_cast<QSslSocket *>(socket)) {
+    request.peerAddress = connection.peerAddress;
+    request.peerPort = connection.peerPort;
+    if (const QSslSocket *tls = connection.tls) {
         request.secure = true;
         // With QueryPeer a certificate that did not verify still arrives, with handshake errors.
         const QSslCertificate certificate = tls->peerCertificate();
@@ -331,196 +358,190 @@ void HttpFront::readHead(QTcpSocket *socket)
     if (!m_addressLimiter.allowHandshake(request.peerAddress, m_clock.elapsed())) {
         reportLimit(u"handshakes_per_ip"_s, request.peerAddress,
                     u"sent more than %1 requests per second"_s.arg(m_limits.handshakesPerAddressPerSecond));
-        fail(socket, 429, u"too many requests from this address; retry later"_s, {{"Retry-After", "1"}});
+        fail(id, 429, u"too many requests from this address; retry later"_s, {{"Retry-After", "1"}});
         return;
     }
 
-    Connection &connection = m_connections[socket];
     if (request.isWebSocketUpgrade()) {
         if (const QString problem = webSocketHandshakeProblem(request); !problem.isEmpty()) {
             // Checked before the handler sees it, so that every handler gets a valid upgrade.
             const bool badVersion = request.header("Sec-WebSocket-Version") != "13";
-            fail(socket, badVersion ? 426 : 400, problem,
+            fail(id, badVersion ? 426 : 400, problem,
                  badVersion ? HttpHeaderList{{"Sec-WebSocket-Version", "13"}} : HttpHeaderList{});
             return;
         }
-        // The head stays in the socket's buffer (skipped on accept); frames must not come
-        // before our answer, and whatever does stays bounded by the read buffer size.
+        // The head stays in `received` until the upgrade; frames must not come before our
+        // answer, and whatever does stays bounded by maxHeaderBytes.
         connection.phase = Phase::AwaitingDecision;
         connection.headBytes = headSize;
         connection.deadline = QDeadlineTimer(QDeadlineTimer::Forever);
         connection.request = request;
         qCDebug(lcHttp) << "upgrade request" << request.path << "from" << request.peerAddress;
-        m_handler->handleUpgradeRequest(request, UpgradeDecision(this, socket));
+        m_handler->handleUpgradeRequest(request, UpgradeDecision(this, id));
         return;
     }
 
-    socket->skip(headSize);
     if (request.hasHeader("Transfer-Encoding")) {
-        fail(socket, 411, u"request bodies must be sent with Content-Length"_s);
+        fail(id, 411, u"request bodies must be sent with Content-Length"_s);
         return;
     }
     if (request.contentLength() > m_limits.maxBodyBytes) {
         reportLimit(u"body_bytes"_s, request.peerAddress, u"announced a request body over the limit"_s);
-        fail(socket, 413, u"request body is larger than %1 bytes"_s.arg(m_limits.maxBodyBytes));
+        fail(id, 413, u"request body is larger than %1 bytes"_s.arg(m_limits.maxBodyBytes));
         return;
     }
+    const qint64 length = request.contentLength();
+    // What came with the head is the start of the body; anything past the body is not ours.
+    request.body = connection.received.sliced(
+        headSize, std::clamp<qint64>(connection.received.size() - headSize, 0, std::max<qint64>(length, 0)));
+    connection.received = QByteArray();
     connection.phase = Phase::ReadingBody;
     connection.request = std::move(request);
-    if (connection.request.contentLength() > 0 &&
+    setReadingPaused(connection, false);
+    if (length > connection.request.body.size() &&
         connection.request.header("Expect").compare("100-continue", Qt::CaseInsensitive) == 0 &&
         connection.request.version == "HTTP/1.1") {
-        socket->write("HTTP/1.1 100 Continue\r\n\r\n");
+        if (!send(connection, "HTTP/1.1 100 Continue\r\n\r\n"_ba))
+            return;
     }
-    readBody(socket);
+    dispatchIfComplete(id);
 }
 
-void HttpFront::readBody(QTcpSocket *socket)
+void HttpFront::dispatchIfComplete(quint64 id)
 {
-    Connection &connection = m_connections[socket];
-    const qint64 missing = connection.request.contentLength() - connection.request.body.size();
-    if (missing > 0)
-        connection.request.body += socket->read(missing);
-    if (connection.request.body.size() < connection.request.contentLength())
+    Connection *connection = find(id);
+    if (!connection || connection->phase != Phase::ReadingBody ||
+        connection->request.body.size() < connection->request.contentLength())
         return;
-    dispatchRequest(socket);
-}
-
-void HttpFront::dispatchRequest(QTcpSocket *socket)
-{
-    Connection &connection = m_connections[socket];
-    connection.phase = Phase::AwaitingResponse;
-    connection.deadline = QDeadlineTimer(QDeadlineTimer::Forever);
-    const HttpRequest request = connection.request; // the handler may answer (and so forget) at once
+    connection->phase = Phase::AwaitingResponse;
+    connection->deadline = QDeadlineTimer(QDeadlineTimer::Forever);
+    const HttpRequest request = connection->request; // the handler may answer (and so forget) at once
     qCDebug(lcHttp) << request.method << request.path << "from" << request.peerAddress;
-    m_handler->handleHttpRequest(request, HttpResponder(this, socket));
+    m_handler->handleHttpRequest(request, HttpResponder(this, id));
 }
 
-bool HttpFront::isInPhase(QTcpSocket *socket, Phase phase) const
+bool HttpFront::isInPhase(quint64 id, Phase phase) const
 {
-    const auto it = m_connections.constFind(socket);
-    return it != m_connections.cend() && it->phase == phase;
+    const Connection *connection = find(id);
+    return connection && connection->phase == phase;
 }
 
-void HttpFront::respond(QTcpSocket *socket, int status, const QByteArray &body, const QByteArray &contentType,
+void HttpFront::respond(quint64 id, int status, const QByteArray &body, const QByteArray &contentType,
                         const HttpHeaderList &extraHeaders)
 {
-    if (!isInPhase(socket, Phase::AwaitingResponse))
+    if (!isInPhase(id, Phase::AwaitingResponse))
         return;
-    const Connection &connection = m_connections[socket];
+    const Connection &connection = *find(id);
     QByteArray response = httpResponse(status, body, contentType, extraHeaders);
     if (connection.request.method == "HEAD")
         response.chop(body.size());
     qCDebug(lcHttp) << connection.request.method << connection.request.path << "->" << status;
-    answerAndClose(socket, response);
+    answerAndClose(id, response);
 }
 
-void HttpFront::acceptUpgrade(QTcpSocket *socket, const QVariant &context)
+void HttpFront::acceptUpgrade(quint64 id, const QVariant &context)
 {
-    if (!isInPhase(socket, Phase::AwaitingDecision))
+    if (!isInPhase(id, Phase::AwaitingDecision))
         return;
-    const auto it = m_connections.find(socket);
-    const HttpRequest request = std::move(it->request);
-    const QPointer<QObject> lifetime = it->lifetime;
-    const qint64 headBytes = it->headBytes;
+    const auto it = m_connections.find(id);
+    std::unique_ptr<Connection> record = std::move(it->second);
     m_connections.erase(it);
-    QObject::disconnect(socket, nullptr, this, nullptr);
-    socket->skip(headBytes);
-
+    const HttpRequest request = std::move(record->request);
     const QByteArray answer = handshakeAnswer(request.header("Sec-WebSocket-Key"));
-    WsConnection *connection = nullptr;
-    if (qobject_cast<QSslSocket *>(socket)) {
-        // Qt keeps doing the encryption; the connection reads and writes through the socket.
-        connection = WsConnection::fromSocket(socket, answer);
-    } else {
-        // Plain TCP: the connection takes the descriptor itself and the QTcpSocket (its buffers,
-        // engine and notifiers) goes away. A duplicate survives the socket's abort(), which
-        // unregisters and closes only the original.
-        const int descriptor = ::fcntl(int(socket->socketDescriptor()), F_DUPFD_CLOEXEC, 0);
-        if (descriptor < 0) {
-            qCWarning(lcHttp) << "cannot take over an upgraded connection:" << qt_error_string(errno);
-            socket->abort();
-            socket->deleteLater();
-            return;
-        }
-        const QByteArray received = socket->readAll();
-        const QHostAddress peerAddress = socket->peerAddress();
-        const quint16 peerPort = socket->peerPort();
-        socket->abort();
-        connection = WsConnection::fromDescriptor(descriptor, peerAddress, peerPort, received, answer);
-        socket->deleteLater();
+    // The transport changes hands: its readiness goes to the connection from now on.
+    WsConnection *connection =
+        WsConnection::fromTransport(std::move(record->transport), record->peerAddress, record->peerPort,
+                                    record->received.sliced(record->headBytes), answer);
+    if (record->countedForAddress) {
+        // A child of the connection dies with it: the address counts until then.
+        auto *lifetime = new QObject(connection);
+        connect(lifetime, &QObject::destroyed, &m_connectionCounter,
+                [this, peer = record->peerAddress] { m_addressLimiter.closeConnection(peer); });
     }
-    if (lifetime)
-        lifetime->setParent(connection);
+    retire(std::move(record)); // we may be inside its transport's callback
     qCDebug(lcHttp) << "WebSocket" << request.path << "from" << request.peerAddress;
     m_handler->handleWebSocket(connection, request, context);
 }
 
-void HttpFront::rejectUpgrade(QTcpSocket *socket, int status, const QByteArray &jsonBody,
+void HttpFront::rejectUpgrade(quint64 id, int status, const QByteArray &jsonBody,
                               const HttpHeaderList &extraHeaders)
 {
-    if (!isInPhase(socket, Phase::AwaitingDecision))
+    if (!isInPhase(id, Phase::AwaitingDecision))
         return;
-    qCDebug(lcHttp) << "upgrade" << m_connections[socket].request.path << "rejected:" << status;
-    answerAndClose(socket, httpResponse(status, jsonBody, "application/json", extraHeaders));
-}
-
-void HttpFront::answerAndClose(QTcpSocket *socket, const QByteArray &response)
-{
-    Connection &connection = m_connections[socket];
-    connection.phase = Phase::Closing;
-    connection.deadline = QDeadlineTimer(m_limits.handshakeTimeout, Qt::CoarseTimer);
-    connection.request = HttpRequest();
-    socket->setReadBufferSize(0); // Closing drains everything, so no need to throttle any more
-    socket->write(response);
-    socket->flush();
-    shutDownWriteSideIfFlushed(socket);
-    if (m_connections.contains(socket))
-        socket->readAll();
-    ensureSweeping();
-}
-
-void HttpFront::onBytesWritten(QTcpSocket *socket)
-{
-    if (isInPhase(socket, Phase::Closing))
-        shutDownWriteSideIfFlushed(socket);
+    qCDebug(lcHttp) << "upgrade" << find(id)->request.path << "rejected:" << status;
+    answerAndClose(id, httpResponse(status, jsonBody, "application/json", extraHeaders));
 }
 
 // Closing a socket that still has unread input makes the kernel send RST, which can destroy the
 // response before the client reads it (typical for 413 while the client is still uploading).
 // So: send FIN once the response is out, drain input, and close when the client closes (or at the
 // deadline).
-void HttpFront::shutDownWriteSideIfFlushed(QTcpSocket *socket)
+void HttpFront::answerAndClose(quint64 id, const QByteArray &response)
 {
-    // A socket may already be gone from the table: a QSslSocket can report its disconnection
-    // from within write() or flush().
-    const auto it = m_connections.find(socket);
-    if (it == m_connections.end())
+    Connection *connection = find(id);
+    if (!connection)
         return;
-    Connection &connection = *it;
-    if (connection.writeShutDown)
+    connection->phase = Phase::Closing;
+    connection->deadline = QDeadlineTimer(m_limits.handshakeTimeout, Qt::CoarseTimer);
+    connection->request = HttpRequest();
+    connection->received = QByteArray();
+    setReadingPaused(*connection, false);
+    if (!send(*connection, response))
         return;
-    if (qobject_cast<QSslSocket *>(socket)) {
-        // QSslSocket flushes what it has not encrypted yet and sends close_notify first; a
-        // shutdown() of the descriptor would cut both off.
-        connection.writeShutDown = true;
-        socket->disconnectFromHost();
-        return;
-    }
-    if (socket->bytesToWrite() > 0)
-        return;
-    connection.writeShutDown = true;
-#ifdef Q_OS_UNIX
-    if (socket->socketDescriptor() >= 0 && ::shutdown(int(socket->socketDescriptor()), SHUT_WR) == 0)
-        return;
-#endif
-    socket->disconnectFromHost();
+    shutDownWriteSideIfFlushed(*connection);
+    ensureSweeping();
 }
 
-void HttpFront::fail(QTcpSocket *socket, int status, const QString &message,
-                     const HttpHeaderList &extraHeaders)
+bool HttpFront::send(Connection &connection, const QByteArray &bytes)
 {
-    qCDebug(lcHttp) << "refusing request from" << socket->peerAddress() << status << message;
+    if (!connection.unwritten.isEmpty()) {
+        connection.unwritten.append(bytes);
+        return true;
+    }
+    const qint64 written = connection.transport->writeBytes(bytes.constData(), bytes.size());
+    if (written < 0) {
+        drop(connection.id);
+        return false;
+    }
+    if (written < bytes.size()) {
+        connection.unwritten = bytes.sliced(written);
+        connection.transport->setWriteInterest(true);
+    }
+    return true;
+}
+
+void HttpFront::onWritable(quint64 id)
+{
+    Connection *connection = find(id);
+    if (!connection || connection->unwritten.isEmpty())
+        return;
+    const qint64 written =
+        connection->transport->writeBytes(connection->unwritten.constData(), connection->unwritten.size());
+    if (written < 0) {
+        drop(id);
+        return;
+    }
+    connection->unwritten.remove(0, written);
+    if (!connection->unwritten.isEmpty())
+        return;
+    connection->unwritten = QByteArray();
+    connection->transport->setWriteInterest(false);
+    if (connection->phase == Phase::Closing)
+        shutDownWriteSideIfFlushed(*connection);
+}
+
+void HttpFront::shutDownWriteSideIfFlushed(Connection &connection)
+{
+    if (connection.writeShutDown || !connection.unwritten.isEmpty())
+        return;
+    connection.writeShutDown = true;
+    connection.transport->shutdownWrite();
+}
+
+void HttpFront::fail(quint64 id, int status, const QString &message, const HttpHeaderList &extraHeaders)
+{
+    if (const Connection *connection = find(id))
+        qCDebug(lcHttp) << "refusing request from" << connection->peerAddress << status << message;
     QString error;
     switch (status) {
     case 400:
@@ -548,76 +569,78 @@ void HttpFront::fail(QTcpSocket *socket, int status, const QString &message,
         error = QString::fromLatin1(httpReasonPhrase(status));
         break;
     }
-    answerAndClose(socket, httpResponse(status, jsonError(error, message), "application/json", extraHeaders));
+    answerAndClose(id, httpResponse(status, jsonError(error, message), "application/json", extraHeaders));
 }
 
 void HttpFront::sweep()
 {
-    QList<QTcpSocket *> expired;
-    for (auto it = m_connections.cbegin(); it != m_connections.cend(); ++it) {
-        if (it->deadline.hasExpired())
-            expired.append(it.key());
+    std::vector<quint64> expired;
+    for (const auto &entry : m_connections) {
+        if (entry.second->deadline.hasExpired())
+            expired.push_back(entry.first);
     }
-    for (QTcpSocket *socket : std::as_const(expired)) {
-        const auto it = m_connections.constFind(socket);
-        if (it == m_connections.cend())
+    for (const quint64 id : expired) {
+        const Connection *connection = find(id);
+        if (!connection)
             continue;
-        const auto *tls = qobject_cast<QSslSocket *>(socket);
-        if (tls && !tls->isEncrypted() && it->phase == Phase::ReadingHead) {
+        if (connection->tls && !connection->tls->isEncrypted() && connection->phase == Phase::ReadingHead) {
             // No TLS session to answer in: the handshake itself timed out.
-            forget(socket);
-            socket->abort();
-            socket->deleteLater();
+            drop(id);
             continue;
         }
-        switch (it->phase) {
+        switch (connection->phase) {
         case Phase::ReadingHead:
         case Phase::ReadingBody:
-            reportLimit(u"handshake_timeout"_s, socket->peerAddress(), u"did not send its request in time"_s);
-            fail(socket, 408, u"request not received within the handshake timeout"_s);
+            reportLimit(u"handshake_timeout"_s, connection->peerAddress,
+                        u"did not send its request in time"_s);
+            fail(id, 408, u"request not received within the handshake timeout"_s);
             break;
         case Phase::Closing:
-            forget(socket);
-            socket->abort();
-            socket->deleteLater();
+            drop(id);
             break;
         case Phase::AwaitingResponse:
         case Phase::AwaitingDecision:
             break; // never expire (deadline Forever)
         }
     }
-    if (m_connections.isEmpty())
+    if (m_connections.empty())
         m_sweepTimer.stop();
 }
 
 void HttpFront::ensureSweeping()
 {
-    if (!m_connections.isEmpty() && !m_sweepTimer.isActive())
+    if (!m_connections.empty() && !m_sweepTimer.isActive())
         m_sweepTimer.start();
 }
 
-void HttpFront::onDestroyed(QTcpSocket *socket)
+void HttpFront::drop(quint64 id)
 {
-    const auto it = m_connections.find(socket);
+    const auto it = m_connections.find(id);
     if (it == m_connections.end())
         return;
+    std::unique_ptr<Connection> record = std::move(it->second);
     m_connections.erase(it);
+    record->transport->close(false);
+    if (record->countedForAddress)
+        m_addressLimiter.closeConnection(record->peerAddress);
+    retire(std::move(record));
 }
 
-void HttpFront::forget(QTcpSocket *socket)
+void HttpFront::retire(std::unique_ptr<Connection> connection)
 {
-    const auto it = m_connections.find(socket);
-    if (it == m_connections.end())
+    if (connection->transport)
+        connection->transport->setEvents(nullptr);
+    m_retired.push_back(std::move(connection));
+    if (m_freeingRetired)
         return;
-    m_connections.erase(it);
-    QObject::disconnect(socket, nullptr, this, nullptr);
-}
-
-void HttpFront::disconnectSocketSignals(QTcpSocket *socket)
-{
-    QObject::disconnect(socket, &QTcpSocket::readyRead, this, nullptr);
-    QObject::disconnect(socket, &QTcpSocket::bytesWritten, this, nullptr);
-    QObject::disconnect(socket, &QTcpSocket::disconnected, this, nullptr);
+    m_freeingRetired = true;
+    QMetaObject::invokeMethod(
+        this,
+        [this] {
+            m_freeingRetired = false;
+            m_retired.clear();
+        },
+        Qt::QueuedConnection);
 }
 
 } // namespace switchboard

@@ -1,17 +1,23 @@
 // The server's front door: accepts TCP connections, reads one HTTP/1.1 request head per
 // connection, and either hands a complete request to the owner (which answers now or later) or,
 // for a WebSocket upgrade the owner accepts, answers 101 itself and gives the owner a
-// WsConnection (our own RFC 6455 connection; see WsConnection.h for why not QWebSocket). On plain
-// TCP the WsConnection takes over the socket descriptor and the QTcpSocket is deleted.
+// WsConnection (our own RFC 6455 connection; see WsConnection.h for why not QWebSocket).
 //
-// TLS (setTlsConfiguration()): every accepted socket is a QSslSocket in server mode; the head is
-// read from it once it is encrypted, and after the upgrade the WsConnection reads and writes
-// through it. Qt 6.4 has no QSslServer, so the front makes the sockets itself
-// (FrontServer::incomingConnection).
+// Each accepted connection is a Transport (Transport.h) from the start: on plain TCP the accepted
+// descriptor itself with one read notifier, no QTcpSocket (what a QTcpSocket costs per connection
+// was most of the connect-rate gap in docs/BENCHMARKS.md). The front buffers what it reads
+// itself, bounded by the limits below, and at the upgrade the WsConnection takes over the same
+// transport with the bytes that followed the head.
+//
+// Connections are accepted by a TcpListener (accept4: non-blocking descriptors with their peer).
+// TLS (setTlsConfiguration()): every accepted descriptor becomes a QSslSocket in server mode; the
+// head is read from it once it is encrypted, and after the upgrade the WsConnection reads and
+// writes through it.
 //
 // Per-address limits: open connections (checked at accept: 429 on plain HTTP, a plain close on
 // TLS, where answering would first cost a TLS handshake) and request heads per second (429 with
-// Retry-After). A connection counts until its socket is destroyed, also after the upgrade.
+// Retry-After). A connection counts until it is closed, also after the upgrade (until its
+// WsConnection is destroyed). Exempt addresses are not counted at all.
 //
 // Slow or idle clients: one sweep timer walks all pending connections (no timer per socket) and
 // answers 408 to those that have not sent their head and body within the handshake timeout.
@@ -21,6 +27,8 @@
 
 #include "net/HttpRequest.h"
 #include "net/RateLimit.h"
+#include "net/TcpListener.h"
+#include "net/Transport.h"
 
 #include <QDeadlineTimer>
 #include <QElapsedTimer>
@@ -28,15 +36,17 @@
 #include <QObject>
 #include <QPointer>
 #include <QSslConfiguration>
-#include <QTcpServer>
 #include <QTimer>
 #include <QVariant>
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
+#include <unordered_map>
+#include <vector>
 
-class QTcpSocket;
+class QSslSocket;
 
 namespace switchboard {
 
@@ -45,7 +55,7 @@ class WsConnection;
 
 struct HttpLimits
 {
-    int listenBacklog = 4096; // kernel accept queue; also QTcpServer's pending-connection cap
+    int listenBacklog = 4096; // kernel accept queue
     std::chrono::milliseconds handshakeTimeout{10000};
     int maxHeaderBytes = 16 * 1024;    // larger heads get 431
     qint64 maxBodyBytes = 1024 * 1024; // larger bodies get 413
@@ -72,9 +82,9 @@ public:
 
 private:
     friend class HttpFront;
-    HttpResponder(HttpFront *front, QTcpSocket *socket);
+    HttpResponder(HttpFront *front, quint64 connection);
     QPointer<HttpFront> m_front;
-    QPointer<QTcpSocket> m_socket;
+    quint64 m_connection = 0;
 };
 
 // Decides one WebSocket upgrade request; same copy/once/gone rules as HttpResponder.
@@ -90,9 +100,9 @@ public:
 
 private:
     friend class HttpFront;
-    UpgradeDecision(HttpFront *front, QTcpSocket *socket);
+    UpgradeDecision(HttpFront *front, quint64 connection);
     QPointer<HttpFront> m_front;
-    QPointer<QTcpSocket> m_socket;
+    quint64 m_connection = 0;
 };
 
 // Implemented by the front door's owner. Called on the front's thread.
@@ -109,18 +119,6 @@ public:
     virtual void handleWebSocket(WsConnection *connection, const HttpRequest &request,
                                  const QVariant &context) = 0;
 };
-
-namespace detail {
-// A QTcpServer whose sockets are made by the front (QSslSocket when TLS is on).
-class FrontServer : public QTcpServer
-{
-public:
-    std::function<QTcpSocket *(qintptr)> makeSocket;
-
-protected:
-    void incomingConnection(qintptr descriptor) override;
-};
-} // namespace detail
 
 class HttpFront : public QObject
 {
@@ -151,41 +149,65 @@ private:
     friend class UpgradeDecision;
 
     enum class Phase { ReadingHead, ReadingBody, AwaitingResponse, AwaitingDecision, Closing };
-    struct Connection
+    // One accepted connection until it is upgraded or closed. Receives its transport's
+    // readiness; found by id (the handles hold ids, never pointers).
+    struct Connection final : TransportEvents
     {
+        Connection(HttpFront *owner, quint64 connectionId)
+            : front(owner)
+            , id(connectionId)
+        {}
+        void transportReadable() override { front->onReadable(id); }
+        void transportWritable() override { front->onWritable(id); }
+        void transportClosed() override { front->drop(id); }
+
+        HttpFront *front;
+        quint64 id;
+        std::unique_ptr<Transport> transport;
+        QSslSocket *tls = nullptr; // the transport's socket, with TLS
         Phase phase = Phase::ReadingHead;
         QDeadlineTimer deadline;
         HttpRequest request;
-        qint64 headBytes = 0;       // of an upgrade request, still in the socket's buffer
-        QPointer<QObject> lifetime; // counts the connection for its address while it lives
+        QByteArray received;         // read and not consumed: the head (until the upgrade) and what follows
+        qsizetype searchedBytes = 0; // of `received`, searched for the end of the head already
+        qsizetype headBytes = 0;     // of an upgrade request, at the start of `received`
+        QByteArray unwritten;        // of the response, not yet taken by the transport
+        QHostAddress peerAddress;
+        quint16 peerPort = 0;
+        bool countedForAddress = false;
+        bool readingPaused = false;
         bool writeShutDown = false;
     };
 
-    QTcpSocket *makeSocket(qintptr descriptor);
-    void acceptConnections();
+    void takeConnection(int descriptor, const QHostAddress &peerAddress, quint16 peerPort);
     void reportLimit(const QString &limit, const QHostAddress &peer, const QString &what);
-    void onReadyRead(QTcpSocket *socket);
-    void onBytesWritten(QTcpSocket *socket);
-    void onDestroyed(QTcpSocket *socket);
-    void readHead(QTcpSocket *socket);
-    void readBody(QTcpSocket *socket);
-    void dispatchRequest(QTcpSocket *socket);
-    void sweep();
+    Connection *find(quint64 id) const;
+    void onReadable(quint64 id);
+    void onWritable(quint64 id);
+    // Reads what the connection's phase may take; false when the connection was dropped.
+    bool readAvailable(Connection &connection);
+    void readHead(quint64 id);
+    void dispatchIfComplete(quint64 id);
 
-    void respond(QTcpSocket *socket, int status, const QByteArray &body, const QByteArray &contentType,
+    void respond(quint64 id, int status, const QByteArray &body, const QByteArray &contentType,
                  const HttpHeaderList &extraHeaders);
-    void acceptUpgrade(QTcpSocket *socket, const QVariant &context);
-    void rejectUpgrade(QTcpSocket *socket, int status, const QByteArray &jsonBody,
+    void acceptUpgrade(quint64 id, const QVariant &context);
+    void rejectUpgrade(quint64 id, int status, const QByteArray &jsonBody,
                        const HttpHeaderList &extraHeaders);
-    bool isInPhase(QTcpSocket *socket, Phase phase) const;
+    bool isInPhase(quint64 id, Phase phase) const;
 
     // Writes a whole response and closes the connection gracefully (see HttpFront.cpp).
-    void answerAndClose(QTcpSocket *socket, const QByteArray &response);
-    void fail(QTcpSocket *socket, int status, const QString &message,
-              const HttpHeaderList &extraHeaders = {});
-    void shutDownWriteSideIfFlushed(QTcpSocket *socket);
-    void forget(QTcpSocket *socket);
-    void disconnectSocketSignals(QTcpSocket *socket);
+    void answerAndClose(quint64 id, const QByteArray &response);
+    void fail(quint64 id, int status, const QString &message, const HttpHeaderList &extraHeaders = {});
+    // False when the connection was dropped (the transport failed).
+    bool send(Connection &connection, const QByteArray &bytes);
+    void shutDownWriteSideIfFlushed(Connection &connection);
+    // Closes and forgets the connection. Its record is freed from the event loop: this may run
+    // inside one of its transport's callbacks.
+    void drop(quint64 id);
+    void retire(std::unique_ptr<Connection> connection);
+    void setReadingPaused(Connection &connection, bool paused);
+    void sweep();
     void ensureSweeping();
 
     HttpHandler *m_handler;
@@ -194,12 +216,15 @@ private:
     QElapsedTimer m_clock;
     LimitLog m_limitLog;
     AddressLimiter m_addressLimiter;
-    // Context of the connections that count connections down when a socket dies; declared
-    // before m_server so that it outlives the sockets m_server owns.
+    // Context of the connections that count an upgraded connection down when its WsConnection
+    // is destroyed: none of them runs once the front is gone.
     QObject m_connectionCounter;
-    detail::FrontServer m_server;
+    TcpListener m_listener;
     QTimer m_sweepTimer;
-    QHash<QTcpSocket *, Connection> m_connections;
+    quint64 m_nextConnectionId = 1;
+    std::unordered_map<quint64, std::unique_ptr<Connection>> m_connections;
+    std::vector<std::unique_ptr<Connection>> m_retired;
+    bool m_freeingRetired = false;
 };
 
 } // namespace switchboard

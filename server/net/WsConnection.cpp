@@ -1,233 +1,17 @@
 #include "net/WsConnection.h"
 
 #include <QPointer>
-#include <QSocketNotifier>
-#include <QTcpSocket>
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cstring>
-#include <fcntl.h>
-#include <limits>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
-#include <unistd.h>
 
 namespace switchboard {
 
-namespace detail {
-
-// Where the bytes go: a socket descriptor of our own, or a QTcpSocket (TLS). Reports readiness
-// back to its connection.
-class WsTransport
-{
-public:
-    explicit WsTransport(WsConnection *owner)
-        : m_owner(owner)
-    {}
-    virtual ~WsTransport() = default;
-    WsTransport(const WsTransport &) = delete;
-    WsTransport &operator=(const WsTransport &) = delete;
-
-    // > 0: bytes read; 0: nothing available now; -1: the peer closed or the connection failed.
-    virtual qint64 read(char *data, qint64 maxSize) = 0;
-    // Bytes taken from the buffers, in order (0: would block); -1: the connection failed.
-    virtual qint64 write(const iovec *buffers, int count) = 0;
-    // Whether onWritable() is wanted (only while bytes wait).
-    virtual void setWriteInterest(bool wanted) = 0;
-    // Most bytes one read activation takes before giving others their turn; the transport must
-    // report readiness again for what is left (level-triggered).
-    virtual qint64 readBudget() const = 0;
-    // Ends the connection: `graceful` sends what the transport holds and a FIN, otherwise drop.
-    virtual void close(bool graceful) = 0;
-    virtual int descriptor() const { return -1; }
-
-protected:
-    void readable() { m_owner->onReadable(); }
-    void writable() { m_owner->onWritable(); }
-    void closed() { m_owner->onTransportClosed(); }
-
-    WsConnection *m_owner;
-};
-
 namespace {
 
-class DescriptorTransport final : public WsTransport
-{
-public:
-    DescriptorTransport(WsConnection *owner, int descriptor)
-        : WsTransport(owner)
-        , m_descriptor(descriptor)
-        , m_readNotifier(descriptor, QSocketNotifier::Read)
-    {
-        const int flags = ::fcntl(descriptor, F_GETFL);
-        if (flags >= 0 && (flags & O_NONBLOCK) == 0)
-            ::fcntl(descriptor, F_SETFL, flags | O_NONBLOCK);
-        // Our writes are whole frames, gathered per turn of the event loop; Nagle's algorithm
-        // would hold a small frame until the peer's delayed ACK (40 ms) whenever an earlier one
-        // is unacknowledged, which is what a command to an otherwise quiet agent runs into.
-        const int on = 1;
-        ::setsockopt(descriptor, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-        QObject::connect(&m_readNotifier, &QSocketNotifier::activated, owner, [this] { readable(); });
-    }
-
-    ~DescriptorTransport() override { close(false); }
-
-    qint64 read(char *data, qint64 maxSize) override
-    {
-        if (m_descriptor < 0)
-            return -1;
-        for (;;) {
-            const ssize_t n = ::recv(m_descriptor, data, size_t(maxSize), 0);
-            if (n > 0)
-                return qint64(n);
-            if (n == 0)
-                return -1;
-            if (errno == EINTR)
-                continue;
-            return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
-        }
-    }
-
-    qint64 write(const iovec *buffers, int count) override
-    {
-        if (m_descriptor < 0)
-            return -1;
-        msghdr message{};
-        message.msg_iov = const_cast<iovec *>(buffers);
-        message.msg_iovlen = size_t(count);
-        for (;;) {
-            // sendmsg, not writev: MSG_NOSIGNAL (a peer gone must not raise SIGPIPE).
-            const ssize_t n = ::sendmsg(m_descriptor, &message, MSG_NOSIGNAL);
-            if (n >= 0)
-                return qint64(n);
-            if (errno == EINTR)
-                continue;
-            return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
-        }
-    }
-
-    void setWriteInterest(bool wanted) override
-    {
-        if (m_descriptor < 0)
-            return;
-        // Made on first need: most connections never meet a full kernel buffer.
-        if (!m_writeNotifier) {
-            if (!wanted)
-                return;
-            m_writeNotifier = std::make_unique<QSocketNotifier>(m_descriptor, QSocketNotifier::Write);
-            QObject::connect(m_writeNotifier.get(), &QSocketNotifier::activated, m_owner,
-                             [this] { writable(); });
-        }
-        m_writeNotifier->setEnabled(wanted);
-    }
-
-    qint64 readBudget() const override { return 256 * 1024; }
-    int descriptor() const override { return m_descriptor; }
-
-    void close(bool graceful) override
-    {
-        if (m_descriptor < 0)
-            return;
-        // Notifiers go first: the dispatcher must forget the descriptor before it is closed.
-        m_readNotifier.setEnabled(false);
-        m_writeNotifier.reset();
-        if (graceful)
-            ::shutdown(m_descriptor, SHUT_WR);
-        ::close(m_descriptor);
-        m_descriptor = -1;
-    }
-
-private:
-    int m_descriptor;
-    QSocketNotifier m_readNotifier;
-    std::unique_ptr<QSocketNotifier> m_writeNotifier;
-};
-
-class SocketTransport final : public WsTransport
-{
-public:
-    // What we hand the QTcpSocket beyond what the kernel took: bounded, so that our own queue
-    // (and the slow-client accounting on it) sees the backlog.
-    static constexpr qint64 kMaxBufferedInSocket = 64 * 1024;
-
-    SocketTransport(WsConnection *owner, QTcpSocket *socket)
-        : WsTransport(owner)
-        , m_socket(socket)
-    {
-        socket->setParent(owner);
-        socket->setReadBufferSize(256 * 1024);
-        socket->setSocketOption(QAbstractSocket::LowDelayOption, 1); // see DescriptorTransport
-        QObject::connect(socket, &QTcpSocket::readyRead, owner, [this] { readable(); });
-        QObject::connect(socket, &QTcpSocket::bytesWritten, owner, [this] { writable(); });
-        QObject::connect(socket, &QTcpSocket::disconnected, owner, [this] { closed(); });
-    }
-
-    ~SocketTransport() override { close(false); }
-
-    qint64 read(char *data, qint64 maxSize) override
-    {
-        if (!m_socket)
-            return -1;
-        if (m_socket->bytesAvailable() <= 0)
-            return m_socket->state() == QAbstractSocket::ConnectedState ? 0 : -1;
-        return m_socket->read(data, maxSize);
-    }
-
-    qint64 write(const iovec *buffers, int count) override
-    {
-        if (!m_socket || m_socket->state() != QAbstractSocket::ConnectedState)
-            return -1;
-        qint64 total = 0;
-        for (int i = 0; i < count; ++i) {
-            const qint64 room = kMaxBufferedInSocket - m_socket->bytesToWrite();
-            if (room <= 0)
-                break;
-            const qint64 size = qint64(buffers[i].iov_len);
-            const qint64 written =
-                m_socket->write(static_cast<const char *>(buffers[i].iov_base), std::min(size, room));
-            if (written < 0)
-                return total > 0 ? total : -1;
-            total += written;
-            if (written < size)
-                break;
-        }
-        return total;
-    }
-
-    void setWriteInterest(bool) override {} // bytesWritten comes anyway
-
-    // readyRead is not repeated for bytes left in the buffer: take them all.
-    qint64 readBudget() const override { return std::numeric_limits<qint64>::max(); }
-
-    void close(bool graceful) override
-    {
-        QTcpSocket *socket = m_socket;
-        m_socket = nullptr;
-        if (!socket)
-            return;
-        socket->disconnect(m_owner);
-        socket->setParent(nullptr);
-        QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-        if (graceful)
-            socket->disconnectFromHost();
-        else
-            socket->abort();
-        if (socket->state() == QAbstractSocket::UnconnectedState)
-            socket->deleteLater();
-    }
-
-private:
-    QTcpSocket *m_socket;
-};
-
-} // namespace
-} // namespace detail
-
-namespace {
+// What a QTcpSocket transport (TLS) may buffer ahead of the decoder.
+constexpr qint64 kReadBufferBytes = 256 * 1024;
 
 constexpr quint16 kCloseNormal = 1000;
 constexpr quint16 kCloseNoStatus = 1005;
@@ -278,34 +62,25 @@ WsConnection::~WsConnection()
         m_transport->close(false);
 }
 
-WsConnection *WsConnection::fromDescriptor(int descriptor, const QHostAddress &peerAddress, quint16 peerPort,
-                                           const QByteArray &received, const QByteArray &handshakeAnswer,
-                                           QObject *parent)
+WsConnection *WsConnection::fromTransport(std::unique_ptr<Transport> transport,
+                                          const QHostAddress &peerAddress, quint16 peerPort,
+                                          const QByteArray &received, const QByteArray &handshakeAnswer,
+                                          QObject *parent)
 {
     auto *connection = new WsConnection(parent);
     connection->m_peerAddress = peerAddress;
     connection->m_peerPort = peerPort;
-    connection->start(std::make_unique<detail::DescriptorTransport>(connection, descriptor), received,
-                      handshakeAnswer);
+    connection->start(std::move(transport), received, handshakeAnswer);
     return connection;
 }
 
-WsConnection *WsConnection::fromSocket(QTcpSocket *socket, const QByteArray &handshakeAnswer, QObject *parent)
-{
-    auto *connection = new WsConnection(parent);
-    connection->m_peerAddress = socket->peerAddress();
-    connection->m_peerPort = socket->peerPort();
-    const bool buffered = socket->bytesAvailable() > 0;
-    connection->start(std::make_unique<detail::SocketTransport>(connection, socket), {}, handshakeAnswer);
-    if (buffered || socket->state() != QAbstractSocket::ConnectedState)
-        QMetaObject::invokeMethod(connection, &WsConnection::onReadable, Qt::QueuedConnection);
-    return connection;
-}
-
-void WsConnection::start(std::unique_ptr<detail::WsTransport> transport, const QByteArray &received,
+void WsConnection::start(std::unique_ptr<Transport> transport, const QByteArray &received,
                          const QByteArray &handshakeAnswer)
 {
     m_transport = std::move(transport);
+    m_transport->setEvents(this);
+    m_transport->setReadBufferLimit(kReadBufferBytes);
+    m_transport->setReadInterest(true);
     if (!handshakeAnswer.isEmpty())
         enqueue(handshakeAnswer, false);
     if (!received.isEmpty()) {
@@ -482,7 +257,7 @@ void WsConnection::reportWriteFailureLater()
         this, [this] { closeTransport(false); }, Qt::QueuedConnection);
 }
 
-void WsConnection::onWritable()
+void WsConnection::transportWritable()
 {
     if (!m_transport || m_disconnectedEmitted || m_writeFailureReported)
         return;
@@ -500,7 +275,7 @@ void WsConnection::onWritable()
     finishIfClosed();
 }
 
-void WsConnection::onReadable()
+void WsConnection::transportReadable()
 {
     if (!m_transport || m_disconnectedEmitted)
         return;
@@ -634,7 +409,7 @@ void WsConnection::closeTransport(bool graceful)
     Q_EMIT disconnected();
 }
 
-void WsConnection::onTransportClosed()
+void WsConnection::transportClosed()
 {
     closeTransport(false);
 }

@@ -3,16 +3,17 @@
 // helper objects (≈ 60 KB allocated, 12–14 KB kept per idle connection, see docs/BENCHMARKS.md),
 // re-encodes every outgoing QString to UTF-8 per recipient, and buffers every write until the
 // event loop comes back to it (two epoll_ctl calls per message). This class:
-// - on plain TCP owns the descriptor itself with one read notifier (a write notifier only while
-//   the kernel refuses bytes) and writes straight to the kernel, or, for fan-out, queues frames
-//   until the owner's flush() so that a burst costs one gathered write (sendmsg) per connection;
+// - on plain TCP works on the descriptor itself (Transport.h: one read notifier, a write notifier
+//   only while the kernel refuses bytes; the same transport the front door read the HTTP head
+//   through) and writes straight to the kernel, or, for fan-out, queues frames until the owner's
+//   flush() so that a burst costs one gathered write (sendmsg) per connection;
 // - takes pre-encoded frames (encodeTextFrame()) so a broadcast encodes once and every recipient
 //   shares the bytes (QByteArray is implicitly shared; a queued frame is not copied);
 // - counts the data messages not yet handed to the kernel, exactly, for the slow-client policy;
 // - decodes client frames with the shared codec (shared/WsCodec.h): masking required, control
 //   frame rules, fragment reassembly, a message size limit (1009), UTF-8 checked (1007), pings
 //   answered, the closing handshake done both ways.
-// Over TLS it drives a QSslSocket (Qt does the encryption) through the same code.
+// Over TLS its transport drives a QSslSocket (Qt does the encryption) through the same code.
 //
 // Signals are emitted from the event loop only (reads, write-ready, and a queued report of a
 // failed write), never from inside sendText()/sendFrame()/ping()/close(); abort() emits
@@ -20,6 +21,7 @@
 // connection with deleteLater() from any signal.
 #pragma once
 
+#include "net/Transport.h"
 #include "shared/WsCodec.h"
 
 #include <QByteArray>
@@ -29,31 +31,21 @@
 
 #include <memory>
 
-class QTcpSocket;
-
 namespace switchboard {
 
-namespace detail {
-class WsTransport;
-}
-
-class WsConnection : public QObject
+class WsConnection : public QObject, private TransportEvents
 {
     Q_OBJECT
 
 public:
     enum class State { Open, Closing, Closed };
 
-    // Plain TCP: takes ownership of `descriptor` (a connected socket; made non-blocking here).
-    // `received` are bytes already read after the HTTP head, `handshakeAnswer` the 101 response
-    // still to write (it goes out before any frame).
-    static WsConnection *fromDescriptor(int descriptor, const QHostAddress &peerAddress, quint16 peerPort,
-                                        const QByteArray &received, const QByteArray &handshakeAnswer,
-                                        QObject *parent = nullptr);
-    // Any connected QTcpSocket (a QSslSocket for TLS): takes ownership of it; bytes it has
-    // buffered already are decoded as the first frames.
-    static WsConnection *fromSocket(QTcpSocket *socket, const QByteArray &handshakeAnswer,
-                                    QObject *parent = nullptr);
+    // Takes over `transport` (readiness now comes here). `received` are bytes already read after
+    // the HTTP head, `handshakeAnswer` the 101 response still to write (it goes out before any
+    // frame).
+    static WsConnection *fromTransport(std::unique_ptr<Transport> transport, const QHostAddress &peerAddress,
+                                       quint16 peerPort, const QByteArray &received,
+                                       const QByteArray &handshakeAnswer, QObject *parent = nullptr);
     ~WsConnection() override;
 
     // Largest message (after reassembly) a client may send; larger ones close with 1009.
@@ -107,16 +99,13 @@ Q_SIGNALS:
     void disconnected();
 
 private:
-    friend class detail::WsTransport;
-
     explicit WsConnection(QObject *parent);
-    void start(std::unique_ptr<detail::WsTransport> transport, const QByteArray &received,
+    void start(std::unique_ptr<Transport> transport, const QByteArray &received,
                const QByteArray &handshakeAnswer);
 
-    // Called by the transport.
-    void onReadable();
-    void onWritable();
-    void onTransportClosed();
+    void transportReadable() override;
+    void transportWritable() override;
+    void transportClosed() override;
 
     bool enqueue(const QByteArray &bytes, bool dataMessage);
     void append(const QByteArray &bytes, bool dataMessage);
@@ -136,7 +125,7 @@ private:
         bool dataMessage = false;
     };
 
-    std::unique_ptr<detail::WsTransport> m_transport;
+    std::unique_ptr<Transport> m_transport;
     ws::Decoder m_decoder;
     QList<Chunk> m_queue;
     qint64 m_firstChunkOffset = 0; // bytes of m_queue.front() already written

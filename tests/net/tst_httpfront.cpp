@@ -21,7 +21,12 @@
 #include <memory>
 #include <vector>
 
+#include <cerrno>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 using namespace switchboard;
@@ -119,6 +124,78 @@ public:
     quint16 localPort = 0;
 };
 
+// A masked client text frame (RFC 6455 5.3) with a 16-bit length.
+QByteArray maskedTextFrame(const QByteArray &payload)
+{
+    const char mask[4] = {0x12, 0x34, 0x56, 0x78};
+    QByteArray frame;
+    frame.append(char(0x81));
+    frame.append(char(0x80 | 126));
+    frame.append(char((payload.size() >> 8) & 0xFF));
+    frame.append(char(payload.size() & 0xFF));
+    frame.append(mask, 4);
+    for (qsizetype i = 0; i < payload.size(); ++i)
+        frame.append(char(payload[i] ^ mask[i % 4]));
+    return frame;
+}
+
+// A blocking-free client socket outside Qt's event loop: what it does not read stays in the
+// kernel, so the server meets a full socket buffer.
+class UnreadSocket
+{
+public:
+    explicit UnreadSocket(quint16 port)
+    {
+        m_descriptor = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(port);
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        m_connected = ::connect(m_descriptor, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0;
+        // A small receive buffer makes the server's writes stop early.
+        const int size = 16 * 1024;
+        ::setsockopt(m_descriptor, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    }
+    ~UnreadSocket() { close(); }
+    void close()
+    {
+        if (m_descriptor >= 0)
+            ::close(m_descriptor);
+        m_descriptor = -1;
+    }
+    bool isConnected() const { return m_connected; }
+    bool sendAll(const QByteArray &bytes) const
+    {
+        return ::send(m_descriptor, bytes.constData(), size_t(bytes.size()), MSG_NOSIGNAL) == bytes.size();
+    }
+    // Reads until the server closes (true) or the deadline, running the event loop meanwhile.
+    bool readToEnd(QByteArray *into, std::chrono::milliseconds timeout) const
+    {
+        QDeadlineTimer deadline(timeout);
+        char buffer[64 * 1024];
+        while (!deadline.hasExpired()) {
+            QCoreApplication::processEvents(QEventLoop::AllEvents, 5);
+            pollfd entry{m_descriptor, POLLIN, 0};
+            if (::poll(&entry, 1, 5) <= 0)
+                continue;
+            const ssize_t n = ::recv(m_descriptor, buffer, sizeof buffer, MSG_DONTWAIT);
+            if (n == 0)
+                return true;
+            if (n < 0) {
+                if (errno == EAGAIN || errno == EINTR)
+                    continue;
+                return false;
+            }
+            into->append(buffer, n);
+        }
+        return false;
+    }
+
+private:
+    int m_descriptor = -1;
+    bool m_connected = false;
+};
+
 HttpLimits testLimits()
 {
     HttpLimits limits;
@@ -169,6 +246,11 @@ private Q_SLOTS:
     void connectionsCountUntilWebSocketIsGone();
     void handshakesPerAddressLimit();
     void exemptAddressesAreNotLimited();
+    void headSplitAcrossReads_data();
+    void headSplitAcrossReads();
+    void largeResponseReachesSlowReader();
+    void framesBeyondTheHeadLimitWaitForTheDecision();
+    void acceptPausesWhileDescriptorsRunOut();
 
 private:
     std::unique_ptr<TestHandler> m_handler;
@@ -744,6 +826,142 @@ void tst_HttpFront::exemptAddressesAreNotLimited()
         QCOMPARE(client->status(), 200);
     }
     QVERIFY(front->limitHits().isEmpty());
+}
+
+void tst_HttpFront::headSplitAcrossReads_data()
+{
+    QTest::addColumn<int>("tailBytes");
+    // The head's last bytes arrive one by one, so that its terminating CRLFCRLF is split across
+    // reads at every position.
+    QTest::newRow("last byte alone") << 1;
+    QTest::newRow("last two bytes one by one") << 2;
+    QTest::newRow("last three bytes one by one") << 3;
+    QTest::newRow("last four bytes one by one") << 4;
+    QTest::newRow("whole head one byte at a time") << 0;
+}
+
+void tst_HttpFront::headSplitAcrossReads()
+{
+    QFETCH(int, tailBytes);
+    const QByteArray head = "GET /split HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Filler: abc\r\n\r\n";
+    const qsizetype first = tailBytes == 0 ? 0 : head.size() - tailBytes;
+    UnreadSocket client(m_port);
+    QVERIFY(client.isConnected());
+    if (first > 0)
+        QVERIFY(client.sendAll(head.first(first)));
+    for (qsizetype i = first; i < head.size(); ++i) {
+        // Long enough for the front to read what came so far: each byte is a read of its own.
+        QTest::qWait(tailBytes == 0 ? 2 : 30);
+        QVERIFY(client.sendAll(head.sliced(i, 1)));
+    }
+    QByteArray received;
+    QVERIFY(client.readToEnd(&received, 5s));
+    QVERIFY2(received.startsWith("HTTP/1.1 200 "), received.constData());
+    QCOMPARE(m_handler->requests.size(), 1);
+    QCOMPARE(m_handler->requests.first().path, u"/split"_s);
+    QCOMPARE(m_handler->requests.first().header("X-Filler"), QByteArray("abc"));
+}
+
+void tst_HttpFront::largeResponseReachesSlowReader()
+{
+    // Far more than the kernel's socket buffers take at once: the front must keep the rest and
+    // write it as the client reads, then close.
+    const QByteArray body(8 * 1024 * 1024, 'x');
+    m_handler->onRequest = [&](const HttpRequest &, HttpResponder responder) {
+        responder.respond(200, body, "application/octet-stream");
+    };
+    UnreadSocket client(m_port);
+    QVERIFY(client.isConnected());
+    QVERIFY(client.sendAll("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"));
+    QTRY_COMPARE(m_handler->requests.size(), 1);
+    QTest::qWait(200); // the client reads nothing meanwhile
+    QCOMPARE(m_front->pendingCount(), 1);
+
+    QByteArray received;
+    QVERIFY(client.readToEnd(&received, 20s));
+    const qsizetype end = received.indexOf("\r\n\r\n");
+    QVERIFY(end > 0);
+    QVERIFY(received.startsWith("HTTP/1.1 200 "));
+    QCOMPARE(received.size() - end - 4, body.size());
+    QVERIFY(received.sliced(end + 4) == body);
+    client.close(); // the front drains until the client closes its side too
+    QTRY_COMPARE(m_front->pendingCount(), 0);
+}
+
+void tst_HttpFront::framesBeyondTheHeadLimitWaitForTheDecision()
+{
+    // The client sends its head and, without waiting for 101, more frames than the front buffers
+    // (maxHeaderBytes is 2,048 here). The front stops reading at its limit; once the upgrade is
+    // accepted, the connection reads on and every message arrives, in order.
+    QList<UpgradeDecision> held;
+    m_handler->onUpgrade = [&](const HttpRequest &, UpgradeDecision decision) { held.append(decision); };
+    QByteArray frames;
+    QList<QByteArray> messages;
+    for (int i = 0; i < 8; ++i) {
+        messages.append(QByteArray::number(i) + ':' + QByteArray(997, char('a' + i)));
+        frames += maskedTextFrame(messages.last());
+    }
+    UnreadSocket client(m_port);
+    QVERIFY(client.isConnected());
+    QVERIFY(client.sendAll(kUpgradeHead + frames));
+    QTRY_COMPARE(held.size(), 1);
+    QTest::qWait(100); // everything the front would read has arrived
+    QCOMPARE(m_handler->webSockets.size(), 0);
+
+    held.first().accept();
+    QCOMPARE(m_handler->webSockets.size(), 1);
+    QSignalSpy received(m_handler->webSockets.first().data(), &WsConnection::textMessageReceived);
+    QTRY_COMPARE(received.size(), messages.size());
+    for (int i = 0; i < messages.size(); ++i)
+        QCOMPARE(received.at(i).first().toByteArray(), messages.at(i));
+}
+
+namespace {
+int g_acceptFailures = 0;
+QtMessageHandler g_previousHandler = nullptr;
+void countAcceptFailures(QtMsgType type, const QMessageLogContext &context, const QString &message)
+{
+    if (message.contains(u"accepting a connection failed"_s))
+        ++g_acceptFailures;
+    else if (g_previousHandler)
+        g_previousHandler(type, context, message);
+}
+} // namespace
+
+void tst_HttpFront::acceptPausesWhileDescriptorsRunOut()
+{
+    // Clients wait in the kernel's accept queue while the process has no descriptor left: the
+    // front must neither spin on the readable listening socket nor stop accepting for good.
+    std::vector<std::unique_ptr<UnreadSocket>> clients;
+    for (int i = 0; i < 3; ++i) {
+        clients.push_back(std::make_unique<UnreadSocket>(m_port));
+        QVERIFY(clients.back()->isConnected());
+        QVERIFY(clients.back()->sendAll("GET /later HTTP/1.1\r\nHost: x\r\n\r\n"));
+    }
+    rlimit saved{};
+    QCOMPARE(getrlimit(RLIMIT_NOFILE, &saved), 0);
+    const int lowestFree = ::dup(0);
+    QVERIFY(lowestFree >= 0);
+    ::close(lowestFree);
+    rlimit exhausted = saved;
+    exhausted.rlim_cur = rlim_t(lowestFree); // no descriptor below the limit is free
+    g_acceptFailures = 0;
+    g_previousHandler = qInstallMessageHandler(countAcceptFailures);
+    QCOMPARE(setrlimit(RLIMIT_NOFILE, &exhausted), 0);
+    QTest::qWait(400);
+    setrlimit(RLIMIT_NOFILE, &saved);
+    qInstallMessageHandler(g_previousHandler);
+
+    QCOMPARE(m_handler->requests.size(), 0);
+    QVERIFY2(g_acceptFailures >= 1, "accept never ran into the limit");
+    // One attempt per pause (100 ms), not one per turn of the event loop.
+    QVERIFY2(g_acceptFailures <= 10, qPrintable(u"%1 failed accepts in 400 ms"_s.arg(g_acceptFailures)));
+    for (const auto &client : clients) {
+        QByteArray received;
+        QVERIFY(client->readToEnd(&received, 5s));
+        QVERIFY2(received.startsWith("HTTP/1.1 200 "), received.constData());
+    }
+    QCOMPARE(m_handler->requests.size(), 3);
 }
 
 QTEST_GUILESS_MAIN(tst_HttpFront)
