@@ -5,6 +5,7 @@
 #include "net/HttpResponse.h"
 
 #include "net/WsConnection.h"
+#include "shared/WsCodec.h"
 #include <QElapsedTimer>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -124,19 +125,13 @@ public:
     quint16 localPort = 0;
 };
 
-// A masked client text frame (RFC 6455 5.3) with a 16-bit length.
+// A masked client text frame (RFC 6455 5.3), by the project's codec.
 QByteArray maskedTextFrame(const QByteArray &payload)
 {
-    const char mask[4] = {0x12, 0x34, 0x56, 0x78};
-    QByteArray frame;
-    frame.append(char(0x81));
-    frame.append(char(0x80 | 126));
-    frame.append(char((payload.size() >> 8) & 0xFF));
-    frame.append(char(payload.size() & 0xFF));
-    frame.append(mask, 4);
-    for (qsizetype i = 0; i < payload.size(); ++i)
-        frame.append(char(payload[i] ^ mask[i % 4]));
-    return frame;
+    std::string frame;
+    ws::appendFrame(frame, ws::Opcode::Text, std::string_view(payload.constData(), size_t(payload.size())),
+                    true, 0x12345678u);
+    return QByteArray::fromStdString(frame);
 }
 
 // A blocking-free client socket outside Qt's event loop: what it does not read stays in the
