@@ -292,6 +292,8 @@ void Server::sampleMetrics()
         for (auto it = hits.cbegin(); it != hits.cend(); ++it)
             m_metrics->setLimitHits(it.key(), it.value());
     }
+    m_metrics->setTokenCache(m_authenticator->tokenCacheHits(), m_authenticator->tokenCacheMisses(),
+                             m_authenticator->cachedTokens());
 }
 
 void Server::createCluster()

@@ -89,6 +89,14 @@ ServerMetrics::ServerMetrics(const QString &replica, const QString &version, dou
     for (const QString &limit : {u"connections_per_ip"_s, u"handshakes_per_ip"_s, u"agent_message_rate"_s,
                                  u"browser_message_rate"_s})
         m_limitHits->counter({limit});
+    Family *tokenCacheLookups = r.counterFamily(
+        u"switchboard_token_cache_lookups_total"_s,
+        u"Browser and admin token checks answered from the verified-token cache (hit) or verified afresh (miss)."_s,
+        {u"result"_s});
+    m_tokenCacheHits = tokenCacheLookups->counter({u"hit"_s});
+    m_tokenCacheMisses = tokenCacheLookups->counter({u"miss"_s});
+    m_tokenCacheEntries =
+        r.gauge(u"switchboard_token_cache_entries"_s, u"Verified tokens held in the token cache."_s);
 }
 
 Counter *ServerMetrics::messageCounter(Family *family, Endpoint endpoint, std::vector<Counter *> &cache,
@@ -161,6 +169,13 @@ void ServerMetrics::setCommandCount(const QString &status, qint64 count)
 void ServerMetrics::setLimitHits(const QString &limit, quint64 total)
 {
     m_limitHits->counter({limit})->raiseTo(total);
+}
+
+void ServerMetrics::setTokenCache(quint64 hits, quint64 misses, qint64 entries)
+{
+    m_tokenCacheHits->raiseTo(hits);
+    m_tokenCacheMisses->raiseTo(misses);
+    m_tokenCacheEntries->set(double(entries));
 }
 
 } // namespace switchboard::metrics

@@ -57,6 +57,7 @@ public:
     void setOrgsConnected(int count) { m_orgsConnected->set(count); }
     void setCommandCount(const QString &status, qint64 count);
     void setLimitHits(const QString &limit, quint64 total);
+    void setTokenCache(quint64 hits, quint64 misses, qint64 entries);
     void setDatabaseUp(bool up) { m_databaseUp->set(up ? 1 : 0); }
     void setRedisUp(bool up) { m_redisUp->set(up ? 1 : 0); }
 
@@ -87,6 +88,9 @@ private:
     Gauge *m_databaseUp;
     Gauge *m_redisUp;
     Family *m_limitHits;
+    Counter *m_tokenCacheHits;
+    Counter *m_tokenCacheMisses;
+    Gauge *m_tokenCacheEntries;
 };
 
 } // namespace switchboard::metrics

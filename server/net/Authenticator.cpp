@@ -94,6 +94,7 @@ protocol::Decoded<OrgContext> Authenticator::verifyToken(QByteArrayView token, c
                 return times.error();
             return cached->context;
         }
+        ++m_cacheMisses;
     }
     const auto claims = m_verifier.verify(token, now, m_leewaySeconds);
     if (!claims)

@@ -62,9 +62,11 @@ public:
     static QByteArray hashApiKey(QByteArrayView key);
     static bool constantTimeEquals(QByteArrayView a, QByteArrayView b);
 
-    // The cache's state, for tests and diagnostics: tokens held, and lookups answered from it.
+    // The cache's state, for /metrics and tests: tokens held, and lookups answered from it or
+    // not (misses count only while the cache is on).
     qsizetype cachedTokens() const { return m_cache.size(); }
     quint64 tokenCacheHits() const { return m_cacheHits; }
+    quint64 tokenCacheMisses() const { return m_cacheMisses; }
 
 private:
     struct CachedToken
@@ -84,6 +86,7 @@ private:
     mutable JwtVerifier m_verifier;
     mutable QHash<QByteArray, CachedToken> m_cache;
     mutable quint64 m_cacheHits = 0;
+    mutable quint64 m_cacheMisses = 0;
 };
 
 } // namespace switchboard

@@ -202,6 +202,28 @@ private Q_SLOTS:
                      .isEmpty());
     }
 
+    void tokenCacheIsCounted()
+    {
+        TestServer server;
+        QVERIFY(server.start());
+        const quint16 port = server.server()->serverPort();
+        const QByteArray before = scrape(port).body;
+        const double hits = sample(before, R"(switchboard_token_cache_lookups_total{result="hit"})");
+        const double misses = sample(before, R"(switchboard_token_cache_lookups_total{result="miss"})");
+        QVERIFY(hits >= 0 && misses >= 0);
+
+        // The same token twice: verified once, then answered from the cache.
+        const QString token = server.token(u"carol"_s, u"acme"_s, Role::User);
+        JsonSocket first;
+        QVERIFY(first.open(server.wsUrl(u"/api/v1/ws/sessions"_s, token)));
+        JsonSocket second;
+        QVERIFY(second.open(server.wsUrl(u"/api/v1/ws/sessions"_s, token)));
+        const QByteArray after = scrape(port).body;
+        QCOMPARE(sample(after, R"(switchboard_token_cache_lookups_total{result="miss"})"), misses + 1);
+        QCOMPARE(sample(after, R"(switchboard_token_cache_lookups_total{result="hit"})"), hits + 1);
+        QVERIFY(sample(after, "switchboard_token_cache_entries") >= 1);
+    }
+
     void limitHitsAndAuthFailuresAreCounted()
     {
         TestServer server;
