@@ -40,7 +40,6 @@
 #include <QVariant>
 
 #include <chrono>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <unordered_map>
