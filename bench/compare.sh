@@ -44,12 +44,10 @@ mkdir -p "$out"
 results=$out/results.jsonl
 : >"$results"
 
-for binary in "$server_bin" "$bench_bin"; do
-    [ -x "$binary" ] || { echo "missing $binary: build switchboard-server and switchboard-bench first" >&2; exit 2; }
-done
-if [ ! -x "$peer_bin" ] || [ "$peer_dir/main.go" -nt "$peer_bin" ]; then
-    "$peer_dir/build.sh" "$peer_bin"
-fi
+# shellcheck source=bench/common.sh
+. "$here/common.sh"
+require_binaries "$server_bin" "$bench_bin"
+ensure_peer "$peer_dir" "$peer_bin"
 
 # Both servers and the tool hold one descriptor per connection.
 ulimit -n "$(ulimit -Hn)"
@@ -61,14 +59,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_port() {
-    for _ in $(seq 1 100); do
-        (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "nothing listens on port $1" >&2
-    return 1
-}
 
 bootstrap_key=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 

@@ -19,9 +19,10 @@ peer_dir=${PEER_DIR:-$root/../shared/peers/gorilla-hub}
 peer_bin=${PEER_BIN:-/tmp/gorilla-hub}
 our_port=${OUR_PORT:-18411}
 peer_port=${PEER_PORT:-18412}
-if [ ! -x "$peer_bin" ] || [ "$peer_dir/main.go" -nt "$peer_bin" ]; then
-    "$peer_dir/build.sh" "$peer_bin"
-fi
+# shellcheck source=bench/common.sh
+. "$here/common.sh"
+require_binaries "$server_bin" "$bench_bin"
+ensure_peer "$peer_dir" "$peer_bin"
 
 # Both the servers and the tool hold one descriptor per connection.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -37,14 +38,6 @@ trap cleanup EXIT
 
 ticks=$(getconf CLK_TCK)
 cpu_seconds() { awk -v t="$ticks" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$1/stat"; }
-wait_port() {
-    for _ in $(seq 1 100); do
-        (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "nothing listens on port $1" >&2
-    return 1
-}
 # run LABEL PID ARGS...: one connect run, then its rate and the server's CPU seconds.
 run() {
     local label=$1 pid=$2
