@@ -196,8 +196,6 @@ public:
     // readyRead is not repeated for bytes left in the buffer: take them all.
     qint64 readBudget() const override { return std::numeric_limits<qint64>::max(); }
 
-    QTcpSocket *socket() const override { return m_socket; }
-
     void shutdownWrite() override
     {
         // QSslSocket flushes what it has not encrypted yet and sends close_notify first; a

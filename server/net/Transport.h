@@ -76,8 +76,6 @@ public:
     virtual void close(bool graceful) = 0;
     // The descriptor of a plain connection while open; -1 over a QTcpSocket or once closed.
     virtual int descriptor() const { return -1; }
-    // The QTcpSocket of fromSocket() (for TLS details such as the peer certificate), else null.
-    virtual QTcpSocket *socket() const { return nullptr; }
 
 protected:
     Transport() = default;
